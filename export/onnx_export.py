@@ -1,0 +1,50 @@
+"""Shared ONNX export steps: one exporter choice, one opset, metadata, parity check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import onnx
+import torch
+
+OPSET = 17
+
+
+def export_onnx(wrapper: torch.nn.Module, example: tuple[torch.Tensor, ...], path: str | Path,
+                input_names: list[str], output_names: list[str], dynamic_axes: Mapping[str, Mapping[int, str]],
+                metadata: Mapping[str, object]) -> Path:
+    """Export ``wrapper`` to one self-contained ONNX file with ``metadata`` in metadata_props.
+
+    Uses the TorchScript exporter (``dynamo=False``): it handles the data-dependent padding of the
+    style network as plain graph arithmetic and writes weights inline, never as ``.onnx.data``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wrapper.eval()
+    with torch.no_grad():
+        torch.onnx.export(wrapper, example, str(path), input_names=input_names, output_names=output_names,
+                          dynamic_axes=dict(dynamic_axes), opset_version=OPSET, dynamo=False, do_constant_folding=True)
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value if isinstance(value, str) else json.dumps(value)
+    onnx.checker.check_model(model)
+    onnx.save_model(model, str(path), save_as_external_data=False)
+    return path
+
+
+def parity(wrapper: torch.nn.Module, path: str | Path, inputs: dict[str, np.ndarray]) -> float:
+    """Max |onnxruntime - PyTorch| on ``inputs`` (CPU provider: the reference arithmetic)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ours = session.run(None, inputs)[0]
+    with torch.no_grad():
+        reference = wrapper(*(torch.from_numpy(value) for value in inputs.values())).numpy()
+    if ours.shape != reference.shape:
+        raise AssertionError(f"ONNX output shape {ours.shape} != PyTorch {reference.shape}")
+    return float(np.abs(ours - reference).max())

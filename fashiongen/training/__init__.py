@@ -1,0 +1,1 @@
+"""PyTorch side of fashiongen: datasets, networks, losses and trainers."""

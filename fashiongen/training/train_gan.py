@@ -1,0 +1,228 @@
+"""Train the class-conditional garment GAN.
+
+    python -m fashiongen.training.train_gan --out runs/gan-main --max-steps 6000
+    python -m fashiongen.training.train_gan --out runs/gan-main --max-steps 9000 --resume
+    python -m fashiongen.training.train_gan --preset dcgan --out runs/gan-dcgan --max-steps 6000
+
+``train(config) -> run_dir`` is the whole trainer; the CLI only fills the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from fashiongen.images import make_grid
+from fashiongen.training.augment import diff_augment
+from fashiongen.training.data import load_split
+from fashiongen.training.gan_losses import discriminator_loss, generator_loss
+from fashiongen.training.gan_networks import (GANConfig, build_discriminator, build_generator,
+                                              recompute_batchnorm_stats)
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, pick_device,
+                                      prepare_run_dir, save_checkpoint)
+
+
+@dataclass(frozen=True)
+class TrainGANConfig:
+    data: str = "../shared/data/clothing"   # images.csv folder or class-per-folder tree
+    out: str = "runs/gan-main"              # run folder
+    arch: str = "projection"                # "projection" (main) or "dcgan" (baseline)
+    loss: str = "hinge"                     # "hinge" or "bce"
+    diffaug: str = "color,translation,cutout"  # DiffAugment policy, "" for none
+    xflip: bool = True                      # random horizontal flips of real photos
+    balance_classes: bool = True            # sample classes by 1/sqrt(frequency)
+    resolution: int = 64                    # output side in pixels
+    z_dim: int = 128                        # noise dimension
+    g_width: int = 256                      # generator channels at 4x4
+    d_width: int = 32                       # discriminator channels at full resolution
+    batch_size: int = 32                    # images per step
+    lr_g: float = 2e-4                      # generator Adam learning rate
+    lr_d: float = 2e-4                      # discriminator Adam learning rate
+    beta1: float = 0.0                      # Adam beta1
+    beta2: float = 0.99                     # Adam beta2
+    ema_decay: float = 0.999                # EMA of generator weights (0 disables)
+    max_steps: int = 6000                   # train until this many steps in total
+    sample_every: int = 500                 # steps between sample grids
+    checkpoint_every: int = 250             # steps between checkpoints
+    seed: int = 0                           # seeds data order, noise and init
+    threads: int = 0                        # torch CPU threads (0: torch's default)
+    device: str = "auto"                    # "auto", "cpu" or "cuda"
+    cache: str = "runs/cache"               # decoded-dataset cache folder
+    min_class_images: int = 60              # drop classes smaller than this
+
+    def gan_config(self, num_classes: int) -> GANConfig:
+        return GANConfig(num_classes=num_classes, arch=self.arch, z_dim=self.z_dim, resolution=self.resolution,
+                         g_width=self.g_width, d_width=self.d_width)
+
+
+PRESETS = {
+    "main": {},
+    # The design documents' baseline: DCGAN, BCE, no augmentation of any kind, no EMA.
+    "dcgan": dict(arch="dcgan", loss="bce", diffaug="", xflip=False, balance_classes=False, ema_decay=0.0,
+                  beta1=0.5, beta2=0.999),
+}
+
+
+def _to_model_range(images: torch.Tensor) -> torch.Tensor:
+    """(B, R, R, 3) uint8 -> (B, 3, R, R) float in [-1, 1]."""
+    return images.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+def sample_sheet(generator: torch.nn.Module, gan: GANConfig, classes: list[str], columns: int = 8,
+                 seed: int = 1234) -> np.ndarray:
+    """Fixed-seed grid: one row per class, ``columns`` noise vectors shared by every row."""
+    device = next(generator.parameters()).device
+    z = torch.randn(columns, gan.z_dim, generator=torch.Generator().manual_seed(seed))
+    z = z.repeat(len(classes), 1).to(device)
+    class_id = torch.arange(len(classes)).repeat_interleave(columns).to(device)
+    with torch.no_grad():
+        images = ((generator(z, class_id) + 1) * 127.5).clamp(0, 255).byte().permute(0, 2, 3, 1).cpu().numpy()
+    return make_grid(list(images), columns)
+
+
+def _eval_copy(generator: torch.nn.Module, gan: GANConfig) -> torch.nn.Module:
+    copy_ = copy.deepcopy(generator)
+    recompute_batchnorm_stats(copy_, gan, batches=8)
+    return copy_
+
+
+def train(config: TrainGANConfig, resume: bool = False) -> Path:
+    """Train (or resume) until ``config.max_steps``; returns the run folder."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    device = pick_device(config.device)
+    images, labels, classes = load_split(config.data, "train", config.resolution, config.cache,
+                                         config.min_class_images)
+    gan = config.gan_config(len(classes))
+    run_dir = prepare_run_dir(config.out, config, resume)
+    (run_dir / "classes.json").write_text(json.dumps(classes) + "\n")
+    print(f"{config}\n{len(images)} training images, classes: {classes}, device: {device}")
+
+    generator, discriminator = build_generator(gan).to(device), build_discriminator(gan).to(device)
+    ema = copy.deepcopy(generator).requires_grad_(False) if config.ema_decay > 0 else None
+    optimizer_g = torch.optim.Adam(generator.parameters(), config.lr_g, betas=(config.beta1, config.beta2))
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), config.lr_d, betas=(config.beta1, config.beta2))
+    step = 0
+    if resume and (run_dir / CHECKPOINT_NAME).exists():
+        state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        generator.load_state_dict(state["model"]["generator"])
+        discriminator.load_state_dict(state["model"]["discriminator"])
+        optimizer_g.load_state_dict(state["optimizer"]["generator"])
+        optimizer_d.load_state_dict(state["optimizer"]["discriminator"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
+        step = state["step"]
+        torch.manual_seed(config.seed + step)  # a fresh but reproducible stream after resuming
+        print(f"resumed from step {step}")
+
+    data = torch.from_numpy(images)
+    label_tensor = torch.from_numpy(labels)
+    counts = np.bincount(labels, minlength=len(classes)).astype(np.float64)
+    weights = (counts[labels] ** -0.5) if config.balance_classes else np.ones(len(labels))
+    weights = torch.from_numpy(weights / weights.sum())
+    log = MetricsLog(run_dir)
+    progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True)
+    while step < config.max_steps:
+        index = torch.multinomial(weights, config.batch_size, replacement=True)
+        real = _to_model_range(data[index]).to(device)
+        class_id = label_tensor[index].to(device)
+        if config.xflip:
+            flip = torch.rand(real.shape[0], 1, 1, 1, device=device) < 0.5
+            real = torch.where(flip, real.flip(3), real)
+
+        # Discriminator step: fake labels follow the real batch's labels.
+        z = torch.randn(config.batch_size, gan.z_dim, device=device)
+        with torch.no_grad():
+            fake = generator(z, class_id)
+        real_logits = discriminator(diff_augment(real, config.diffaug), class_id)
+        fake_logits = discriminator(diff_augment(fake, config.diffaug), class_id)
+        loss_d = discriminator_loss(real_logits, fake_logits, config.loss)
+        optimizer_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        optimizer_d.step()
+
+        # Generator step.
+        z = torch.randn(config.batch_size, gan.z_dim, device=device)
+        loss_g = generator_loss(discriminator(diff_augment(generator(z, class_id), config.diffaug), class_id),
+                                config.loss)
+        optimizer_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        optimizer_g.step()
+
+        if ema is not None:
+            with torch.no_grad():
+                for ema_param, param in zip(ema.parameters(), generator.parameters()):
+                    ema_param.lerp_(param, 1.0 - config.ema_decay)
+                for ema_buffer, buffer in zip(ema.buffers(), generator.buffers()):
+                    ema_buffer.copy_(buffer)
+        step += 1
+        progress.update(1)
+        if step % 10 == 0:
+            values = dict(loss_d=loss_d.item(), loss_g=loss_g.item(), d_real=real_logits.mean().item(),
+                          d_fake=fake_logits.mean().item())
+            progress.set_postfix({key: f"{value:.3f}" for key, value in values.items()})
+            log.write(step, **values)
+        if step % config.sample_every == 0 or step == config.max_steps:
+            sheet = sample_sheet(_eval_copy(ema if ema is not None else generator, gan), gan, classes)
+            Image.fromarray(sheet).save(run_dir / f"fakes{step:06d}.png")
+            generator.train()
+        if step % config.checkpoint_every == 0 or step == config.max_steps:
+            save_checkpoint(run_dir, model={"generator": generator.state_dict(),
+                                            "discriminator": discriminator.state_dict()},
+                            ema=ema.state_dict() if ema is not None else None,
+                            optimizer={"generator": optimizer_g.state_dict(),
+                                       "discriminator": optimizer_d.state_dict()},
+                            config=config, step=step, extra={"classes": classes})
+    progress.close()
+    return run_dir
+
+
+def load_trained_generator(path: str | Path, use_ema: bool = True) -> tuple[torch.nn.Module, GANConfig, list[str], dict]:
+    """Rebuild the generator (eval mode, standing BN stats) from a checkpoint alone.
+
+    Returns (generator, gan_config, classes, trainer_config_dict).
+    """
+    state = load_checkpoint(path)
+    config = TrainGANConfig(**state["config"])
+    classes = list(state["classes"])
+    gan = config.gan_config(len(classes))
+    generator = build_generator(gan)
+    weights = state["ema"] if use_ema and state.get("ema") is not None else state["model"]["generator"]
+    generator.load_state_dict(weights)
+    recompute_batchnorm_stats(generator, gan)
+    return generator, gan, classes, {**state["config"], "step": state["step"]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="main")
+    for field in dataclasses.fields(TrainGANConfig):
+        kind = field.type if isinstance(field.type, type) else eval(field.type)  # noqa: S307 - dataclass annotations
+        if kind is bool:
+            parser.add_argument(f"--{field.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"))
+        else:
+            parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--dry-run", action="store_true", help="print the config and exit")
+    args = parser.parse_args(argv)
+    overrides = {**PRESETS[args.preset], **{field.name: getattr(args, field.name) for field in dataclasses.fields(TrainGANConfig)
+                                             if getattr(args, field.name) is not None}}
+    config = TrainGANConfig(**overrides)
+    if args.dry_run:
+        print(json.dumps(dataclasses.asdict(config), indent=2))
+        return
+    print(f"run folder: {train(config, resume=args.resume)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""Train the arbitrary style transfer network.
+
+    python -m fashiongen.training.train_style --out runs/style-main --max-steps 3000
+    python -m fashiongen.training.train_style --out runs/style-main --max-steps 5000 --resume
+    python -m fashiongen.training.train_style --preset adain --out runs/style-adain --max-steps 3000
+
+Content: garment photos (train split). Styles: ``--styles`` images and drawn patterns, half each.
+``train(config) -> run_dir`` is the whole trainer; the CLI only fills the config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm import tqdm
+
+from fashiongen.images import ImageError, load_image, make_grid, resize
+from fashiongen.patterns import draw_pattern, random_spec
+from fashiongen.training.data import load_split
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, pick_device,
+                                      prepare_run_dir, save_checkpoint)
+from fashiongen.training.style_losses import content_loss, gram_style_loss, mean_std_style_loss, total_variation
+from fashiongen.training.style_networks import StyleNetConfig, build_style_net
+from fashiongen.training.vgg import gram_matrix, load_vgg16
+
+
+@dataclass(frozen=True)
+class TrainStyleConfig:
+    data: str = "../shared/data/clothing"    # garment photos (content)
+    styles: str = "../shared/data/styles"    # folder of style images ("" for drawn patterns only)
+    out: str = "runs/style-main"             # run folder
+    arch: str = "cin"                        # "cin" (main) or "adain" (baseline)
+    width: int = 16                          # transformer base width
+    residual_blocks: int = 4                 # transformer residual blocks
+    code_dim: int = 128                      # style code size
+    style_size: int = 256                    # style image long side inside the model
+    crop: int = 128                          # training crop side
+    batch_size: int = 4                      # pairs per step
+    lr: float = 1e-3                         # Adam learning rate
+    content_weight: float = 1.0              # relative relu3_3 content loss
+    style_weight: float = 4.0                # relative Gram loss (relu1_2..relu4_3)
+    moment_weight: float = 0.0               # mean/std style loss (AdaIN's), on the same taps
+    tv_weight: float = 0.0                   # total variation
+    identity_fraction: float = 0.25          # share of steps trained at strength 0 to reconstruct the content
+    identity_weight: float = 5.0             # L1 weight of that reconstruction
+    adversarial_weight: float = 0.0          # PatchGAN critic on output vs style crops (0: off)
+    pattern_fraction: float = 0.5            # share of styles that are drawn patterns
+    max_steps: int = 3000                    # train until this many steps in total
+    sample_every: int = 250                  # steps between sample sheets
+    checkpoint_every: int = 100              # steps between checkpoints
+    seed: int = 0                            # seeds data order and init
+    threads: int = 0                         # torch CPU threads (0: torch's default)
+    device: str = "auto"                     # "auto", "cpu" or "cuda"
+    cache: str = "runs/cache"                # decoded-dataset cache folder
+
+    def net_config(self) -> StyleNetConfig:
+        return StyleNetConfig(arch=self.arch, width=self.width, residual_blocks=self.residual_blocks,
+                              code_dim=self.code_dim, style_size=self.style_size)
+
+
+PRESETS = {"main": {}, "adain": dict(arch="adain", style_weight=0.0, moment_weight=1.0, lr=1e-4, identity_fraction=0.0),
+           "adversarial": dict(adversarial_weight=0.05)}
+STYLE_TAPS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+CONTENT_TAP = "relu3_3"
+
+
+class StyleSource:
+    """Random style crops: style images (rescaled, cropped) and freshly drawn patterns."""
+
+    def __init__(self, folder: str, crop: int, pattern_fraction: float, rng: np.random.Generator):
+        self.crop, self.pattern_fraction, self.rng = crop, pattern_fraction, rng
+        self.images = []
+        for path in sorted(Path(folder).glob("*")) if folder else []:
+            try:
+                self.images.append(load_image(path, max_side=512))
+            except ImageError:
+                continue
+        if not self.images:
+            self.pattern_fraction = 1.0
+
+    def sample(self) -> np.ndarray:
+        """One (crop, crop, 3) uint8 style."""
+        if self.rng.random() < self.pattern_fraction:
+            spec = random_spec(self.rng, min_scale=self.crop / 12, max_scale=self.crop / 2)
+            return draw_pattern(spec, self.crop, self.crop)
+        image = self.images[self.rng.integers(len(self.images))]
+        side = int(self.rng.integers(self.crop, min(image.shape[:2]) + 1))
+        top = int(self.rng.integers(0, image.shape[0] - side + 1))
+        left = int(self.rng.integers(0, image.shape[1] - side + 1))
+        return resize(image[top:top + side, left:left + side], (self.crop, self.crop))
+
+
+class PatchCritic(torch.nn.Module):
+    """Small PatchGAN critic: (B, 3, H, W) in [0, 1] -> (B, 1, H/8, W/8) logits."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        sn = torch.nn.utils.spectral_norm
+        self.net = torch.nn.Sequential(sn(torch.nn.Conv2d(3, width, 4, 2, 1)), torch.nn.LeakyReLU(0.2),
+                                       sn(torch.nn.Conv2d(width, 2 * width, 4, 2, 1)), torch.nn.LeakyReLU(0.2),
+                                       sn(torch.nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), torch.nn.LeakyReLU(0.2),
+                                       sn(torch.nn.Conv2d(4 * width, 1, 3, 1, 1)))
+
+    def forward(self, x):
+        return self.net(x * 2 - 1)
+
+
+def _to_tensor(batch: np.ndarray, device) -> torch.Tensor:
+    """(B, H, W, 3) uint8 -> (B, 3, H, W) float in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div(255).to(device)
+
+
+def _relative_content(output: dict, content: dict) -> torch.Tensor:
+    return content_loss(output, content, CONTENT_TAP) / content[CONTENT_TAP].pow(2).mean().clamp_min(1e-8)
+
+
+def train(config: TrainStyleConfig, resume: bool = False) -> Path:
+    """Train (or resume) until ``config.max_steps``; returns the run folder."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    device = pick_device(config.device)
+    contents, _, _ = load_split(config.data, "train", config.crop + config.crop // 4, config.cache)
+    styles = StyleSource(config.styles, config.crop, config.pattern_fraction, rng)
+    vgg, vgg_source = load_vgg16("relu4_3")
+    vgg = vgg.to(device)
+    net = build_style_net(config.net_config(), vgg).to(device)
+    run_dir = prepare_run_dir(config.out, config, resume)
+    (run_dir / "vgg_source.txt").write_text(vgg_source + "\n")
+    print(f"{config}\nVGG16 weights: {vgg_source}\n{len(contents)} content photos, {len(styles.images)} style images, "
+          f"device: {device}")
+    trainable = [p for name, p in net.named_parameters() if not name.startswith("vgg.")]
+    optimizer = torch.optim.Adam(trainable, config.lr)
+    critic = PatchCritic().to(device) if config.adversarial_weight > 0 else None
+    critic_optimizer = torch.optim.Adam(critic.parameters(), 2e-4, betas=(0.5, 0.99)) if critic else None
+    step, compute_seconds = 0, 0.0
+    if resume and (run_dir / CHECKPOINT_NAME).exists():
+        state = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        net.load_state_dict(state["model"], strict=False)
+        optimizer.load_state_dict(state["optimizer"]["net"])
+        if critic is not None and "critic" in state["optimizer"]:
+            critic.load_state_dict(state["critic"])
+            critic_optimizer.load_state_dict(state["optimizer"]["critic"])
+        step, compute_seconds = state["step"], float(state.get("compute_seconds", 0.0))
+        rng = np.random.default_rng(config.seed + step)
+        styles.rng = rng
+        print(f"resumed from step {step}")
+
+    # Fixed pairs for the sample sheets: the same garments and styles at every snapshot.
+    fixed_rng = np.random.default_rng(1234)
+    fixed_content = _to_tensor(contents[fixed_rng.choice(len(contents), 4, replace=False)][:, :config.crop, :config.crop], device)
+    fixed_styles = _to_tensor(np.stack([StyleSource(config.styles, config.crop, config.pattern_fraction,
+                                                    np.random.default_rng(i)).sample() for i in range(4)]), device)
+    log = MetricsLog(run_dir)
+    progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True)
+    while step < config.max_steps:
+        started = time.time()
+        index = rng.integers(0, len(contents), config.batch_size)
+        top, left = rng.integers(0, contents.shape[1] - config.crop + 1, 2)
+        batch = contents[index, top:top + config.crop, left:left + config.crop]
+        if rng.random() < 0.5:
+            batch = batch[:, :, ::-1]
+        content = _to_tensor(batch, device)
+        style = _to_tensor(np.stack([styles.sample() for _ in range(config.batch_size)]), device)
+        identity = rng.random() < config.identity_fraction
+        strength = torch.full((config.batch_size,), 0.0 if identity else 1.0, device=device)
+        with torch.no_grad():
+            # One VGG pass over the style crop serves both the style code and the Gram targets
+            # (the crop is already at training scale, so the model's own resize is skipped).
+            style_features = vgg(style)
+            content_features = vgg(content)
+        if config.arch == "cin":
+            output = net.transform(content, net.code_from_features(style_features), strength)
+        else:
+            output = net(content, style, strength)
+        output_features = vgg(output)
+        values = {}
+        if identity:
+            loss = config.identity_weight * F.l1_loss(output, content) + _relative_content(output_features, content_features)
+            values["identity_l1"] = F.l1_loss(output, content).item()
+        else:
+            style_grams = {tap: gram_matrix(style_features[tap]) for tap in STYLE_TAPS}
+            loss_content = _relative_content(output_features, content_features)
+            loss_style = gram_style_loss(output_features, style_grams, STYLE_TAPS)
+            loss = config.content_weight * loss_content + config.style_weight * loss_style
+            if config.moment_weight:
+                loss = loss + config.moment_weight * mean_std_style_loss(output_features, style_features, STYLE_TAPS)
+            if config.tv_weight:
+                loss = loss + config.tv_weight * total_variation(output)
+            if critic is not None:
+                critic_loss = (F.relu(1 - critic(style)).mean() + F.relu(1 + critic(output.detach())).mean())
+                critic_optimizer.zero_grad(set_to_none=True)
+                critic_loss.backward()
+                critic_optimizer.step()
+                loss = loss - config.adversarial_weight * critic(output).mean()
+                values["critic"] = critic_loss.item()
+            values.update(content=loss_content.item(), style=loss_style.item())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        compute_seconds += time.time() - started
+        progress.update(1)
+        values["loss"] = loss.item()
+        progress.set_postfix({key: f"{value:.3f}" for key, value in values.items()})
+        log.write(step, **values)
+        if step % config.sample_every == 0 or step == config.max_steps:
+            net.eval()
+            with torch.no_grad():
+                outputs = [net(fixed_content, fixed_styles.roll(shift, 0), torch.ones(4, device=device)) for shift in range(2)]
+            tiles = torch.cat([fixed_content, fixed_styles, *outputs]).clamp(0, 1)
+            tiles = (tiles * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+            Image.fromarray(make_grid(list(tiles), 4)).save(run_dir / f"pairs{step:06d}.png")
+            net.train()
+        if step % config.checkpoint_every == 0 or step == config.max_steps:
+            model_state = {k: v for k, v in net.state_dict().items() if not k.startswith("vgg.")}
+            save_checkpoint(run_dir, model=model_state, ema=None,
+                            optimizer={"net": optimizer.state_dict(),
+                                       **({"critic": critic_optimizer.state_dict()} if critic else {})},
+                            config=config, step=step,
+                            extra={"compute_seconds": compute_seconds, "vgg_source": vgg_source,
+                                   "device": str(device), "threads": torch.get_num_threads(),
+                                   **({"critic": critic.state_dict()} if critic else {})})
+    progress.close()
+    return run_dir
+
+
+def load_trained_style_net(path: str | Path) -> tuple[torch.nn.Module, TrainStyleConfig, dict]:
+    """Rebuild the style network (eval mode, VGG loaded) from a checkpoint alone."""
+    state = load_checkpoint(path)
+    config = TrainStyleConfig(**state["config"])
+    vgg, _ = load_vgg16("relu4_3")
+    net = build_style_net(config.net_config(), vgg)
+    missing, unexpected = net.load_state_dict(state["model"], strict=False)
+    assert not unexpected and all(name.startswith("vgg.") for name in missing), (missing, unexpected)
+    return net.eval(), config, state
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="main")
+    for field in dataclasses.fields(TrainStyleConfig):
+        kind = field.type if isinstance(field.type, type) else eval(field.type)  # noqa: S307 - dataclass annotations
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--dry-run", action="store_true", help="print the config and exit")
+    args = parser.parse_args(argv)
+    overrides = {**PRESETS[args.preset], **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainStyleConfig)
+                                             if getattr(args, f.name) is not None}}
+    config = TrainStyleConfig(**overrides)
+    if args.dry_run:
+        print(json.dumps(dataclasses.asdict(config), indent=2))
+        return
+    print(f"run folder: {train(config, resume=args.resume)}")
+
+
+if __name__ == "__main__":
+    main()
