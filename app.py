@@ -51,7 +51,7 @@ def build_demo(service: Service) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column(scale=1):
                         garment_types = gr.CheckboxGroup(classes, label="Garment types (none = all)")
-                        count = gr.Slider(1, MAX_DESIGNS, value=16, step=1, label="Number of designs")
+                        count = gr.Slider(1, MAX_DESIGNS, value=16, step=1, label="Number of designs", elem_id="count")
                         with gr.Row():
                             seed = gr.Number(value=42, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
                             new_seed = gr.Button("🎲 New seed", size="sm")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Union
@@ -85,6 +86,12 @@ def _open(source: ImageSource, max_pixels: int) -> Image.Image:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 image = Image.open(stream)
+        except Image.DecompressionBombError as error:
+            # PIL refuses far-too-large headers itself, before decoding; keep its pixel count.
+            found = re.search(r"\((\d+) pixels\)", str(error))
+            declared = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "too many pixels"
+            raise ImageError(f"The image declares {declared}; the limit is {max_pixels / 1e6:.0f} megapixels. "
+                             "Please downscale it and upload again.") from error
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
             raise ImageError("This file is not an image we can read (PNG, JPEG, WebP, GIF, BMP or TIFF). "
                              "Please upload a picture file.") from error

@@ -51,6 +51,7 @@ class TrainGANConfig:
     beta2: float = 0.99                     # Adam beta2
     ema_decay: float = 0.999                # EMA of generator weights (0 disables)
     max_steps: int = 6000                   # train until this many steps in total
+    log_every: int = 10                     # steps between metrics.jsonl lines
     sample_every: int = 500                 # steps between sample grids
     checkpoint_every: int = 250             # steps between checkpoints
     seed: int = 0                           # seeds data order, noise and init
@@ -160,14 +161,16 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         optimizer_g.step()
 
         if ema is not None:
+            # Ramp the decay up from 0 so the average never mixes in the untrained first steps.
+            decay = min(config.ema_decay, (1.0 + step) / (10.0 + step))
             with torch.no_grad():
                 for ema_param, param in zip(ema.parameters(), generator.parameters()):
-                    ema_param.lerp_(param, 1.0 - config.ema_decay)
+                    ema_param.lerp_(param, 1.0 - decay)
                 for ema_buffer, buffer in zip(ema.buffers(), generator.buffers()):
                     ema_buffer.copy_(buffer)
         step += 1
         progress.update(1)
-        if step % 10 == 0:
+        if step % config.log_every == 0:
             values = dict(loss_d=loss_d.item(), loss_g=loss_g.item(), d_real=real_logits.mean().item(),
                           d_fake=fake_logits.mean().item())
             progress.set_postfix({key: f"{value:.3f}" for key, value in values.items()})

@@ -1,0 +1,61 @@
+"""A real browser (Debian's Chromium driven by Playwright) against the app on 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from fashiongen.patterns import PatternSpec, draw_pattern
+from tests.conftest import draw_garment
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="Debian chromium not installed (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="module")
+def page(app_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(app_server)
+        page.wait_for_selector("#generate")
+        yield page
+        browser.close()
+
+
+def test_trend_tab_generates_the_requested_number_of_designs(page):
+    page.get_by_role("tab", name="Trend sampling").click()
+    count = page.locator("#count input[type=number]")
+    count.fill("6")
+    count.press("Enter")
+    page.locator("#generate").click()
+    thumbnails = page.locator("#designs img")
+    page.wait_for_function("document.querySelectorAll('#designs img').length === 6")
+    assert thumbnails.count() == 6
+    assert "CPU" in page.locator("#provider-status").inner_text()
+
+
+def test_style_tab_restyles_an_upload(page, image_file):
+    page.get_by_role("tab", name="Style transfer").click()
+    page.locator("#garment-upload input[type=file]").set_input_files(image_file(draw_garment(), "garment.png"))
+    pattern = draw_pattern(PatternSpec("polka_dots", scale=16), 96, 96)
+    page.locator("#pattern-upload input[type=file]").set_input_files(image_file(pattern, "dots.png"))
+    page.locator("#restyle").click()
+    page.wait_for_selector("#result img[src]", timeout=90_000)
+    assert page.locator("#result img").first.get_attribute("src")
+
+
+def test_non_image_upload_shows_the_reason(page, image_file):
+    page.reload()  # a fresh, empty upload box
+    page.get_by_role("tab", name="Style transfer").click()
+    page.locator("#garment-upload input[type=file]").set_input_files(
+        image_file(b"plain text, renamed", "not-really.png"))
+    page.get_by_text("not an image we can read").first.wait_for(timeout=30_000)

@@ -1,0 +1,114 @@
+"""Trend GAN: tiny networks, training smoke with resume, export parity, the ONNX sampler."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from export.trend import export_trend
+from fashiongen.training.augment import diff_augment
+from fashiongen.training.data import read_records, split_of
+from fashiongen.training.gan_networks import GANConfig, build_discriminator, build_generator
+from fashiongen.training.train_gan import TrainGANConfig, load_trained_generator, train
+from fashiongen.trends import TrendSampler
+from tests.conftest import draw_garment
+
+
+@pytest.mark.parametrize("arch", ["projection", "dcgan"])
+def test_shapes_and_conditioning(arch):
+    torch.manual_seed(0)
+    gan = GANConfig(num_classes=4, arch=arch, z_dim=8, resolution=32, g_width=32, d_width=8)
+    generator, discriminator = build_generator(gan).eval(), build_discriminator(gan).eval()
+    for module in generator.modules():  # conditional norms start class-neutral; give them trained-like spread
+        if isinstance(module, torch.nn.Embedding):
+            torch.nn.init.normal_(module.weight, 1.0, 0.3)
+    z = torch.randn(3, 8)
+    images = generator(z, torch.tensor([0, 1, 2]))
+    assert images.shape == (3, 3, 32, 32) and images.abs().max() <= 1
+    assert discriminator(images, torch.tensor([0, 1, 2])).shape == (3,)
+    other = generator(z, torch.tensor([3, 3, 3]))
+    assert (images - other).abs().mean() > 1e-4  # the class changes the design
+
+
+def test_diff_augment_keeps_shape_and_changes_pixels():
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    y = diff_augment(x, "color,translation,cutout")
+    assert y.shape == x.shape and not torch.equal(x, y)
+    assert torch.equal(diff_augment(x, ""), x)
+
+
+def _class_folder_dataset(root, per_class=6):
+    for label in ("Dress", "Hat"):
+        (root / label).mkdir(parents=True)
+        for index in range(per_class):
+            Image.fromarray(draw_garment(48, 64, seed=index + (100 if label == "Hat" else 0))).save(
+                root / label / f"{index}.png")
+    return root
+
+
+def test_folder_dataset_and_split(tmp_path):
+    records, classes = read_records(_class_folder_dataset(tmp_path / "data"), min_class_images=1)
+    assert classes == ["Dress", "Hat"] and len(records) == 12
+    assert split_of("abc") == split_of("abc") and {split_of(str(i)) for i in range(200)} == {"train", "val"}
+
+
+def test_training_smoke_and_resume(tmp_path):
+    data = _class_folder_dataset(tmp_path / "data", per_class=12)
+    config = TrainGANConfig(data=str(data), out=str(tmp_path / "run"), resolution=16, z_dim=8, g_width=16,
+                            d_width=8, batch_size=4, max_steps=3, log_every=1, sample_every=3, checkpoint_every=3,
+                            cache=str(tmp_path / "cache"), min_class_images=1, threads=1)
+    run = train(config)
+    assert json.loads((run / "config.json").read_text())["max_steps"] == 3
+    assert (run / "fakes000003.png").is_file() and len((run / "metrics.jsonl").read_text().splitlines()) == 3
+    first = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert first["step"] == 3
+    resumed = train(TrainGANConfig(**{**config.__dict__, "max_steps": 5}), resume=True)
+    second = torch.load(resumed / "checkpoint.pt", weights_only=True)
+    assert second["step"] == 5
+    changed = [not torch.equal(first["model"]["generator"][k], second["model"]["generator"][k])
+               for k in first["model"]["generator"] if first["model"]["generator"][k].is_floating_point()]
+    assert any(changed)
+    generator, gan, classes, _ = load_trained_generator(resumed / "checkpoint.pt")
+    assert classes == ["Dress", "Hat"] and generator(torch.randn(2, 8), torch.tensor([0, 1])).shape == (2, 3, 16, 16)
+    with pytest.raises(FileExistsError):
+        train(config)  # an existing run is never overwritten silently
+
+
+def test_export_parity_and_metadata(tiny_trend_model):
+    path, classes = tiny_trend_model
+    sampler = TrendSampler(path)
+    assert sampler.classes == classes and sampler.z_dim == 8 and sampler.resolution == 16
+    assert not list(path.parent.glob("*.data"))  # one self-contained file
+
+
+def test_export_fails_loudly_on_parity_error(tmp_path, monkeypatch):
+    import export.trend as trend_export
+
+    gan = GANConfig(num_classes=2, z_dim=4, resolution=16, g_width=16)
+    monkeypatch.setattr(trend_export, "TOLERANCE", -1.0)  # any difference at all is now too much
+    with pytest.raises(AssertionError, match="differs"):
+        export_trend(build_generator(gan).eval(), gan, ["a", "b"], tmp_path / "g.onnx", "test")
+
+
+def test_sampler_seeds_counts_and_classes(tiny_trend_model):
+    sampler = TrendSampler(tiny_trend_model[0])
+    first = sampler.sample(["Hat", "Dress"], 5, seed=7)
+    again = sampler.sample(["Hat", "Dress"], 5, seed=7)
+    assert [d.caption for d in first] == ["Hat · seed 7", "Dress · seed 8", "Hat · seed 9", "Dress · seed 10", "Hat · seed 11"]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(first, again))
+    assert first[0].image.shape == (16, 16, 3)
+    # Design i is reproducible alone from its own seed.
+    assert np.array_equal(sampler.sample(["Hat"], 1, seed=9)[0].image, first[2].image)
+    assert not np.array_equal(sampler.sample(["Hat"], 1, seed=8)[0].image, first[0].image)
+    assert len(sampler.sample(None, 64, seed=0)) == 64
+    for bad in (dict(count=0), dict(count=65), dict(seed=-1), dict(variety=0.0)):
+        with pytest.raises(ValueError):
+            sampler.sample(None, **{"count": 4, "seed": 1, **bad})
+    with pytest.raises(ValueError, match="Unknown garment type"):
+        sampler.sample(["Tuxedo"], 1, 0)
+    strip = sampler.morph("Hat", 1, 2, steps=5)
+    assert len(strip) == 5 and np.array_equal(strip[0], sampler.sample(["Hat"], 1, 1)[0].image)
