@@ -57,9 +57,11 @@ class StyleConditionedNorm(nn.Module):
         super().__init__()
         self.scale = nn.Linear(code_dim, channels)
         self.shift = nn.Linear(code_dim, channels)
-        nn.init.zeros_(self.scale.weight)
+        # Start near the identity (scale 1, shift 0) but not at it, so the style code gets
+        # gradients from the first step.
+        nn.init.normal_(self.scale.weight, 0.0, 0.02)
         nn.init.ones_(self.scale.bias)
-        nn.init.zeros_(self.shift.weight)
+        nn.init.normal_(self.shift.weight, 0.0, 0.02)
         nn.init.zeros_(self.shift.bias)
 
     def forward(self, x: torch.Tensor, code: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
@@ -106,7 +108,10 @@ class StyleTransferNet(nn.Module):
         self.vgg = vgg
         channels = {"relu1_2": 64, "relu2_2": 128, "relu3_3": 256, "relu4_3": 512, "relu5_3": 512}
         stats_dim = 2 * sum(channels[tap] for tap in config.style_taps)
-        self.predictor = nn.Sequential(nn.Linear(stats_dim, 512), nn.ReLU(), nn.Linear(512, config.code_dim))
+        # LayerNorm first: raw VGG statistics share a large common profile across styles, and
+        # only what sets one style apart from another should drive the code.
+        self.predictor = nn.Sequential(nn.LayerNorm(stats_dim), nn.Linear(stats_dim, 512), nn.ReLU(),
+                                       nn.Linear(512, config.code_dim))
         w, d = config.width, config.code_dim
         # Full resolution -> 1/8 with channels w, 2w, 4w, 8w; the heavy lifting happens at 1/8,
         # which keeps a 512 px image under a second on two CPU cores.

@@ -1,0 +1,110 @@
+"""Evaluate trend generators against the val split (a command, not a test).
+
+    python -m fashiongen.metrics.evaluate_gan --run main=checkpoints/trend_generator.pt \
+        --run dcgan=runs/gan-dcgan/checkpoint.pt --json runs/gan-eval.json
+
+For each generator: KID and FD of samples vs val images, the real-vs-real floor (train vs val,
+equal counts), a linear probe (trained on train-split features) scored on samples of each class
+next to real val images, and the copy ratio. Samples follow the val split's class counts for
+KID/FD; the probe uses ``--per-class`` samples of every class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from fashiongen.metrics.copy_check import copy_ratio
+from fashiongen.metrics.features import FeatureEmbedder
+from fashiongen.metrics.kid_fd import frechet_distance, kid
+from fashiongen.metrics.probe import LinearProbe
+from fashiongen.training.data import load_split
+from fashiongen.training.train_gan import load_trained_generator
+
+
+@torch.no_grad()
+def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int = 64) -> np.ndarray:
+    """(N,) class ids -> (N, R, R, 3) uint8 samples from fixed seeds."""
+    rng = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, len(class_ids), batch):
+        ids = torch.from_numpy(class_ids[start:start + batch])
+        images = generator(torch.randn(len(ids), z_dim, generator=rng), ids)
+        out.append(((images + 1) * 127.5).clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy())
+    return np.concatenate(out)
+
+
+def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: int) -> dict:
+    started = time.time()
+    embed = FeatureEmbedder()
+    first = next(iter(runs.values()))
+    _, gan, classes, _ = load_trained_generator(first)
+    train_images, train_labels, train_classes = load_split(data, "train", gan.resolution, cache)
+    val_images, val_labels, _ = load_split(data, "val", gan.resolution, cache)
+    assert train_classes == classes, (train_classes, classes)
+    train_features, val_features = embed(train_images), embed(val_images)
+    rng = np.random.default_rng(seed)
+    floor_train = train_features[rng.choice(len(train_features), len(val_features), replace=False)]
+    probe = LinearProbe(train_features, train_labels, len(classes))
+    result = {"vgg16": embed.source, "classes": classes, "val_images": int(len(val_features)),
+              "floor": {"kid": kid(floor_train, val_features), "fd": frechet_distance(floor_train, val_features)},
+              "probe_val_accuracy": probe.accuracy(val_features, val_labels),
+              "probe_val_per_class": {c: probe.accuracy(val_features[val_labels == i], val_labels[val_labels == i])
+                                      for i, c in enumerate(classes)},
+              "copy_ratio_val_reference": 1.0, "runs": {}}
+    for name, path in runs.items():
+        generator, gan, run_classes, trainer = load_trained_generator(path)
+        assert run_classes == classes
+        samples = embed(generate(generator, gan.z_dim, val_labels, seed))  # KID/FD: val class counts
+        probe_ids = np.repeat(np.arange(len(classes)), per_class)
+        probe_features = embed(generate(generator, gan.z_dim, probe_ids, seed + 1))
+        result["runs"][name] = {
+            "checkpoint": path, "arch": trainer["arch"], "steps": trainer["step"], "batch_size": trainer["batch_size"],
+            "kid": kid(samples, val_features), "fd": frechet_distance(samples, val_features),
+            "probe_accuracy": probe.accuracy(probe_features, probe_ids),
+            "probe_per_class": {c: probe.accuracy(probe_features[probe_ids == i], probe_ids[probe_ids == i])
+                                for i, c in enumerate(classes)},
+            "copy_ratio": copy_ratio(samples, val_features, train_features)}
+    result["seconds"] = round(time.time() - started, 1)
+    return result
+
+
+def print_table(result: dict) -> None:
+    floor = result["floor"]
+    print(f"VGG16 weights: {result['vgg16']}; {result['val_images']} val images")
+    print(f"{'model':<10}{'steps':>7}{'KID':>10}{'KID/floor':>11}{'FD':>10}{'probe acc':>11}{'probe/real':>12}{'copy ratio':>12}")
+    print(f"{'real':<10}{'-':>7}{floor['kid']:>10.4f}{1.0:>11.2f}{floor['fd']:>10.1f}"
+          f"{result['probe_val_accuracy']:>11.3f}{1.0:>12.2f}{1.0:>12.2f}")
+    for name, run in result["runs"].items():
+        print(f"{name:<10}{run['steps']:>7}{run['kid']:>10.4f}{run['kid'] / floor['kid']:>11.2f}{run['fd']:>10.1f}"
+              f"{run['probe_accuracy']:>11.3f}{run['probe_accuracy'] / result['probe_val_accuracy']:>12.2f}"
+              f"{run['copy_ratio']:>12.2f}")
+    names = list(result["runs"])
+    if len(names) >= 2:
+        a, b = result["runs"][names[0]], result["runs"][names[1]]
+        print(f"KID of {names[0]} vs {names[1]}: {100 * (1 - a['kid'] / b['kid']):+.0f}% lower" if b["kid"] > 0 else "")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", action="append", required=True, help="name=checkpoint.pt (repeatable)")
+    parser.add_argument("--data", default="../shared/data/clothing")
+    parser.add_argument("--cache", default="runs/cache")
+    parser.add_argument("--per-class", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default="")
+    args = parser.parse_args(argv)
+    runs = dict(item.split("=", 1) for item in args.run)
+    result = evaluate(runs, args.data, args.cache, args.per_class, args.seed)
+    print_table(result)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(result, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Restyling metrics on (H, W, 3) uint8 images: style distance, edge F1, content distance."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from fashiongen.training.vgg import VGG16Features, gram_matrix
+
+STYLE_TAPS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255
+
+
+@torch.no_grad()
+def style_distance(vgg: VGG16Features, output: np.ndarray, style: np.ndarray) -> float:
+    """Mean over relu1_2..relu4_3 of ||Gram(out) - Gram(style)|| / ||Gram(style)|| (lower is better)."""
+    out_features, style_features = vgg(_tensor(output)), vgg(_tensor(style))
+    total = 0.0
+    for tap in STYLE_TAPS:
+        target = gram_matrix(style_features[tap])
+        total += float((gram_matrix(out_features[tap]) - target).norm() / target.norm())
+    return total / len(STYLE_TAPS)
+
+
+@torch.no_grad()
+def content_distance(vgg: VGG16Features, output: np.ndarray, content: np.ndarray) -> float:
+    """||relu4_3(out) - relu4_3(content)|| / ||relu4_3(content)|| (lower keeps more of the garment)."""
+    a, b = vgg(_tensor(output))["relu4_3"], vgg(_tensor(content))["relu4_3"]
+    return float((a - b).norm() / b.norm())
+
+
+def canny(image: np.ndarray) -> np.ndarray:
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return cv2.Canny(cv2.GaussianBlur(gray, (0, 0), 1.0), 50, 150) > 0
+
+
+def edge_f1(output: np.ndarray, content: np.ndarray, tolerance: int = 2) -> float:
+    """F1 of Canny edges of ``output`` against those of ``content``, each matched within ``tolerance`` px."""
+    out_edges, content_edges = canny(output), canny(content)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
+    out_dilated = cv2.dilate(out_edges.astype(np.uint8), kernel) > 0
+    content_dilated = cv2.dilate(content_edges.astype(np.uint8), kernel) > 0
+    if not out_edges.any() or not content_edges.any():
+        return 0.0
+    precision = (out_edges & content_dilated).sum() / out_edges.sum()
+    recall = (content_edges & out_dilated).sum() / content_edges.sum()
+    return float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
