@@ -20,7 +20,7 @@ from fashiongen.images import MAX_PIXELS
 from fashiongen.patterns import DEFAULT_COLORS, KINDS
 from fashiongen.restyle import (DEFAULT_OUTPUT_SIDE, MAX_OUTPUT_SIDE, MAX_PATTERN_SCALE, MIN_OUTPUT_SIDE,
                                 MIN_PATTERN_SCALE)
-from fashiongen.service import Service
+from fashiongen.service import CHECKPOINT_DIR, Service
 from fashiongen.trends import MAX_DESIGNS, MAX_SEED
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -170,7 +170,8 @@ def launch(demo: gr.Blocks, **kwargs) -> None:
                 max_file_size=MAX_FILE_SIZE, show_error=True, **kwargs)
 
 
-service = Service.from_checkpoints()
+# FASHIONGEN_CHECKPOINT_DIR points the app at another folder of exported models (tests use it).
+service = Service.from_checkpoints(os.environ.get("FASHIONGEN_CHECKPOINT_DIR") or CHECKPOINT_DIR)
 if service.sampler is None and service.stylizer is None:
     logger.critical("Neither model could be loaded; refusing to start.\n%s", "\n".join(service.notices.values()))
     if __name__ == "__main__":
