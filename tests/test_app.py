@@ -115,3 +115,11 @@ def test_only_outputs_are_served(app_server, path):
         status, body = error.code, b""
     assert status in (400, 403, 404) or (b"root:" not in body and b"import gradio" not in body and b"ONNX" not in body[:64]), status
     assert b"root:x:" not in body
+
+
+def test_restyle_this_design_hands_over_the_selected_file(tiny_service, image_file):
+    paths = [image_file(np.zeros((32, 32, 3), np.uint8), f"d{i}.png") for i in range(3)]
+    gallery = [(path, f"Hat · seed {i}") for i, path in enumerate(paths)]
+    assert tiny_service.design_file(gallery, 1) == paths[1]
+    with pytest.raises(gr.Error, match="Click a design"):
+        tiny_service.design_file(gallery, None)
