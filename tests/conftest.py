@@ -67,16 +67,20 @@ def tiny_trend_model(tmp_path_factory) -> tuple[Path, list[str]]:
     return path, classes
 
 
-def tiny_style_net():
-    """A tiny style network over a randomly initialised, truncated VGG16 (no weights needed)."""
+def tiny_style_net(arch: str = "adain"):
+    """A style network over a randomly initialised VGG16 (no weights needed): the shipped AdaIN
+    architecture, or a tiny conditional-norm variant."""
     import torch
 
-    from fashiongen.training.style_networks import StyleNetConfig, StyleTransferNet
+    from fashiongen.training.style_networks import StyleNetConfig, build_style_net
     from fashiongen.training.vgg import VGG16Features
 
     torch.manual_seed(0)
-    config = StyleNetConfig(width=4, residual_blocks=1, code_dim=8, style_taps=("relu1_2", "relu2_2"), style_size=32)
-    return StyleTransferNet(config, VGG16Features("relu2_2")).eval()
+    if arch == "adain":
+        return build_style_net(StyleNetConfig(arch="adain", style_size=32), VGG16Features("relu3_3")).eval()
+    config = StyleNetConfig(arch="cin", width=4, residual_blocks=1, code_dim=8, style_taps=("relu1_2", "relu2_2"),
+                            style_size=32)
+    return build_style_net(config, VGG16Features("relu2_2")).eval()
 
 
 @pytest.fixture(scope="session")

@@ -15,25 +15,32 @@ from fashiongen.restyle import Stylizer, apply_mask, keep_colors
 from tests.conftest import draw_garment, tiny_style_net
 
 
+@pytest.mark.parametrize("arch", ["adain", "cin"])
 @pytest.mark.parametrize("height, width", [(37, 53), (64, 64), (100, 17)])
-def test_output_matches_input_size_at_odd_sizes(height, width):
-    net = tiny_style_net()
+def test_output_matches_input_size_at_odd_sizes(arch, height, width):
+    net = tiny_style_net(arch)
     with torch.no_grad():
         out = net(torch.rand(1, 3, height, width), torch.rand(1, 3, 29, 41), torch.ones(1))
     assert out.shape == (1, 3, height, width) and 0 <= out.min() and out.max() <= 1
 
 
-def test_strength_zero_ignores_the_style_and_strength_matters():
-    net = tiny_style_net()
-    for module in net.modules():  # trained-like, non-neutral style heads
+@pytest.mark.parametrize("arch", ["adain", "cin"])
+def test_strength_zero_ignores_the_style_and_strength_matters(arch):
+    net = tiny_style_net(arch)
+    for name, module in net.named_modules():  # trained-like weights: non-neutral style heads, a non-flat decoder
         if isinstance(module, torch.nn.Linear):
             torch.nn.init.normal_(module.weight, 0, 0.5)
+        if isinstance(module, torch.nn.Conv2d) and name.startswith("decoder"):
+            torch.nn.init.normal_(module.weight, 0, 0.2)
     content = torch.rand(1, 3, 40, 48)
     with torch.no_grad():
         zero_a = net(content, torch.rand(1, 3, 32, 32), torch.zeros(1))
         zero_b = net(content, torch.rand(1, 3, 32, 32), torch.zeros(1))
         full = net(content, torch.rand(1, 3, 32, 32), torch.ones(1))
     assert torch.allclose(zero_a, zero_b, atol=1e-6)  # strength 0: the content's own reconstruction
+    if arch == "adain":  # ... which is exactly the decoder applied to the content's own features
+        with torch.no_grad():
+            assert torch.allclose(zero_a, net.decode(net.vgg(content)["relu3_3"]), atol=1e-6)
     assert (full - zero_a).abs().mean() > 1e-3
 
 
@@ -100,7 +107,7 @@ def test_training_smoke_and_resume(tmp_path):
     styles.mkdir()
     Image.fromarray(draw_pattern(PatternSpec("floral"), 80, 80)).save(styles / "floral.png")
     config = TrainStyleConfig(data=str(tmp_path / "data"), styles=str(styles), out=str(tmp_path / "run"), crop=32,
-                              batch_size=2, width=4, residual_blocks=1, code_dim=8, max_steps=2, sample_every=2,
+                              batch_size=2, max_steps=2, sample_every=2, identity_fraction=0.5,
                               checkpoint_every=2, cache=str(tmp_path / "cache"), threads=1)
     run = train(config)
     state = torch.load(run / "checkpoint.pt", weights_only=True)

@@ -23,11 +23,13 @@ def gram_style_loss(output: dict, style_grams: dict, taps: tuple[str, ...]) -> t
 
 
 def mean_std_style_loss(output: dict, style: dict, taps: tuple[str, ...]) -> torch.Tensor:
+    """AdaIN's style loss on channel means and stds, relative per tap so no layer dominates by scale."""
     total = 0.0
     for tap in taps:
         out_mean, out_std = mean_std(output[tap])
         style_mean, style_std = mean_std(style[tap])
-        total = total + F.mse_loss(out_mean, style_mean) + F.mse_loss(out_std, style_std)
+        total = total + ((out_mean - style_mean).norm(dim=1) / (style_mean.norm(dim=1) + 1e-8)).mean() \
+            + ((out_std - style_std).norm(dim=1) / (style_std.norm(dim=1) + 1e-8)).mean()
     return total / len(taps)
 
 

@@ -38,17 +38,17 @@ class TrainStyleConfig:
     data: str = "../shared/data/clothing"    # garment photos (content)
     styles: str = "../shared/data/styles"    # folder of style images ("" for drawn patterns only)
     out: str = "runs/style-main"             # run folder
-    arch: str = "cin"                        # "cin" (main) or "adain" (baseline)
+    arch: str = "adain"                      # "adain" (main) or "cin" (conditional-norm variant)
     width: int = 16                          # transformer base width
     residual_blocks: int = 4                 # transformer residual blocks
     code_dim: int = 128                      # style code size
     style_size: int = 256                    # style image long side inside the model
     crop: int = 128                          # training crop side
     batch_size: int = 4                      # pairs per step
-    lr: float = 1e-3                         # Adam learning rate
+    lr: float = 2e-4                         # Adam learning rate
     content_weight: float = 1.0              # relative relu3_3 content loss
-    style_weight: float = 4.0                # relative Gram loss (relu1_2..relu4_3)
-    moment_weight: float = 0.0               # mean/std style loss (AdaIN's), on the same taps
+    style_weight: float = 2.0                # relative Gram loss (relu1_2..relu4_3)
+    moment_weight: float = 2.0               # relative mean/std style loss (AdaIN's), on the same taps
     tv_weight: float = 0.0                   # total variation
     identity_fraction: float = 0.25          # share of steps trained at strength 0 to reconstruct the content
     identity_weight: float = 5.0             # L1 weight of that reconstruction
@@ -67,8 +67,14 @@ class TrainStyleConfig:
                               code_dim=self.code_dim, style_size=self.style_size)
 
 
-PRESETS = {"main": {}, "adain": dict(arch="adain", style_weight=0.0, moment_weight=1.0, lr=1e-4, identity_fraction=0.0),
-           "adversarial": dict(adversarial_weight=0.05)}
+PRESETS = {
+    "main": {},
+    # Plain AdaIN training as published: mean/std style loss only, no Gram term, no identity steps.
+    "adain-plain": dict(style_weight=0.0, moment_weight=4.0, identity_fraction=0.0),
+    # Ghiasi-style conditional instance norm transformer (light, but slow to learn the conditioning).
+    "cin": dict(arch="cin", lr=1e-3, style_weight=4.0, moment_weight=0.0),
+    "adversarial": dict(adversarial_weight=0.05),
+}
 STYLE_TAPS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 CONTENT_TAP = "relu3_3"
 
@@ -182,16 +188,20 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
             content_features = vgg(content)
         if config.arch == "cin":
             output = net.transform(content, net.code_from_features(style_features), strength)
+            content_target = content_features
         else:
-            output = net(content, style, strength)
+            # AdaIN: the decoder should reproduce the blended target features, not the content's.
+            target = net.target(content_features[CONTENT_TAP], style_features[CONTENT_TAP], strength)
+            output = net.decode(target)
+            content_target = {CONTENT_TAP: target}
         output_features = vgg(output)
         values = {}
         if identity:
-            loss = config.identity_weight * F.l1_loss(output, content) + _relative_content(output_features, content_features)
+            loss = config.identity_weight * F.l1_loss(output, content) + _relative_content(output_features, content_target)
             values["identity_l1"] = F.l1_loss(output, content).item()
         else:
             style_grams = {tap: gram_matrix(style_features[tap]) for tap in STYLE_TAPS}
-            loss_content = _relative_content(output_features, content_features)
+            loss_content = _relative_content(output_features, content_target)
             loss_style = gram_style_loss(output_features, style_grams, STYLE_TAPS)
             loss = config.content_weight * loss_content + config.style_weight * loss_style
             if config.moment_weight:
@@ -240,7 +250,8 @@ def load_trained_style_net(path: str | Path) -> tuple[torch.nn.Module, TrainStyl
     """Rebuild the style network (eval mode, VGG loaded) from a checkpoint alone."""
     state = load_checkpoint(path)
     config = TrainStyleConfig(**state["config"])
-    vgg, _ = load_vgg16("relu4_3")
+    # Inference needs VGG16 only as deep as the network reads it (training's loss goes to relu4_3).
+    vgg, _ = load_vgg16("relu3_3" if config.arch == "adain" else "relu4_3")
     net = build_style_net(config.net_config(), vgg)
     missing, unexpected = net.load_state_dict(state["model"], strict=False)
     assert not unexpected and all(name.startswith("vgg.") for name in missing), (missing, unexpected)
