@@ -42,9 +42,11 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
     started = time.time()
     embed = FeatureEmbedder()
     first = next(iter(runs.values()))
-    _, gan, classes, _ = load_trained_generator(first)
-    train_images, train_labels, train_classes = load_split(data, "train", gan.resolution, cache)
-    val_images, val_labels, _ = load_split(data, "val", gan.resolution, cache)
+    _, gan, classes, trainer = load_trained_generator(first)
+    # The same classes, crop and resolution as the generators were trained with.
+    minimum = trainer.get("min_class_images", 60)
+    train_images, train_labels, train_classes = load_split(data, "train", gan.resolution, cache, minimum)
+    val_images, val_labels, _ = load_split(data, "val", gan.resolution, cache, minimum)
     assert train_classes == classes, (train_classes, classes)
     train_features, val_features = embed(train_images), embed(val_images)
     rng = np.random.default_rng(seed)
@@ -76,11 +78,11 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
 def print_table(result: dict) -> None:
     floor = result["floor"]
     print(f"VGG16 weights: {result['vgg16']}; {result['val_images']} val images")
-    print(f"{'model':<10}{'steps':>7}{'KID':>10}{'KID/floor':>11}{'FD':>10}{'probe acc':>11}{'probe/real':>12}{'copy ratio':>12}")
-    print(f"{'real':<10}{'-':>7}{floor['kid']:>10.4f}{1.0:>11.2f}{floor['fd']:>10.1f}"
+    print(f"{'model':<10}{'steps':>7}{'KID':>12}{'KID/floor':>11}{'FD':>12}{'probe acc':>11}{'probe/real':>12}{'copy ratio':>12}")
+    print(f"{'real':<10}{'-':>7}{floor['kid']:>12.4g}{1.0:>11.2f}{floor['fd']:>12.5g}"
           f"{result['probe_val_accuracy']:>11.3f}{1.0:>12.2f}{1.0:>12.2f}")
     for name, run in result["runs"].items():
-        print(f"{name:<10}{run['steps']:>7}{run['kid']:>10.4f}{run['kid'] / floor['kid']:>11.2f}{run['fd']:>10.1f}"
+        print(f"{name:<10}{run['steps']:>7}{run['kid']:>12.4g}{run['kid'] / floor['kid']:>11.2f}{run['fd']:>12.5g}"
               f"{run['probe_accuracy']:>11.3f}{run['probe_accuracy'] / result['probe_val_accuracy']:>12.2f}"
               f"{run['copy_ratio']:>12.2f}")
     names = list(result["runs"])

@@ -168,6 +168,9 @@ class AdaINNet(nn.Module):
         self.vgg = vgg
         def conv(i, o):
             return [nn.Conv2d(i, o, 3, padding=1, padding_mode="reflect"), nn.ReLU()]
+        # Caffe-preprocessed VGG (0-255 input) gives features about 58x larger than torchvision's
+        # normalised input does; rescale so the decoder starts in a sane range (no saturated sigmoid).
+        self.input_scale = 1.0 / 58.0 if vgg.preprocessing == "caffe" else 1.0
         self.decoder = nn.Sequential(*conv(256, 256), *conv(256, 128), nn.Upsample(scale_factor=2.0, mode="nearest"),
                                      *conv(128, 128), *conv(128, 64), nn.Upsample(scale_factor=2.0, mode="nearest"),
                                      *conv(64, 64), nn.Conv2d(64, 3, 3, padding=1, padding_mode="reflect"))
@@ -179,7 +182,7 @@ class AdaINNet(nn.Module):
 
     def decode(self, features: torch.Tensor) -> torch.Tensor:
         """(B, 256, H/4, W/4) relu3_3-like features -> (B, 3, H, W) in [0, 1]."""
-        return torch.sigmoid(self.decoder(features))
+        return torch.sigmoid(self.decoder(features * self.input_scale))
 
     def forward(self, content: torch.Tensor, style: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         x, height, width = _pad_to_multiple(content, 4)
