@@ -12,8 +12,10 @@ KID/FD; the probe uses ``--per-class`` samples of every class.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,7 +40,19 @@ def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int
     return np.concatenate(out)
 
 
-def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: int) -> dict:
+def cached_features(embed: FeatureEmbedder, images: np.ndarray, cache: str, name: str) -> np.ndarray:
+    """Real-image features depend only on the images and the VGG weights: compute them once."""
+    key = hashlib.md5(images.tobytes()[:1_000_000] + str(images.shape).encode() + embed.source.encode()).hexdigest()[:10]
+    path = Path(cache) / f"features-{name}-{key}.npy"
+    if path.is_file():
+        return np.load(path)
+    features = embed(images)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, features)
+    return features
+
+
+def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: int, max_train: int = 0) -> dict:
     started = time.time()
     embed = FeatureEmbedder()
     first = next(iter(runs.values()))
@@ -48,11 +62,17 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
     train_images, train_labels, train_classes = load_split(data, "train", gan.resolution, cache, minimum)
     val_images, val_labels, _ = load_split(data, "val", gan.resolution, cache, minimum)
     assert train_classes == classes, (train_classes, classes)
-    train_features, val_features = embed(train_images), embed(val_images)
+    if max_train and len(train_images) > max_train:
+        # A fixed random subset (seeded) keeps the probe and the copy check affordable on a CPU.
+        keep = np.sort(np.random.default_rng(seed).permutation(len(train_images))[:max_train])
+        train_images, train_labels = train_images[keep], train_labels[keep]
+    train_features = cached_features(embed, train_images, cache, f"train-{gan.resolution}")
+    val_features = cached_features(embed, val_images, cache, f"val-{gan.resolution}")
     rng = np.random.default_rng(seed)
     floor_train = train_features[rng.choice(len(train_features), len(val_features), replace=False)]
     probe = LinearProbe(train_features, train_labels, len(classes))
     result = {"vgg16": embed.source, "classes": classes, "val_images": int(len(val_features)),
+              "train_images": int(len(train_features)),
               "floor": {"kid": kid(floor_train, val_features), "fd": frechet_distance(floor_train, val_features)},
               "probe_val_accuracy": probe.accuracy(val_features, val_labels),
               "probe_val_per_class": {c: probe.accuracy(val_features[val_labels == i], val_labels[val_labels == i])
@@ -77,7 +97,8 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
 
 def print_table(result: dict) -> None:
     floor = result["floor"]
-    print(f"VGG16 weights: {result['vgg16']}; {result['val_images']} val images")
+    print(f"VGG16 weights: {result['vgg16']}; {result['val_images']} val images; "
+          f"{result['train_images']} train images for the probe, the floor and the copy check")
     print(f"{'model':<10}{'steps':>7}{'KID':>12}{'KID/floor':>11}{'FD':>12}{'probe acc':>11}{'probe/real':>12}{'copy ratio':>12}")
     print(f"{'real':<10}{'-':>7}{floor['kid']:>12.4g}{1.0:>11.2f}{floor['fd']:>12.5g}"
           f"{result['probe_val_accuracy']:>11.3f}{1.0:>12.2f}{1.0:>12.2f}")
@@ -96,12 +117,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run", action="append", required=True, help="name=checkpoint.pt (repeatable)")
     parser.add_argument("--data", default="../shared/data/clothing")
     parser.add_argument("--cache", default="runs/cache")
-    parser.add_argument("--per-class", type=int, default=40)
+    parser.add_argument("--per-class", type=int, default=20, help="probe samples per class")
+    parser.add_argument("--max-train", type=int, default=2000, help="train images for probe and copy check (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default="")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     args = parser.parse_args(argv)
     runs = dict(item.split("=", 1) for item in args.run)
-    result = evaluate(runs, args.data, args.cache, args.per_class, args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    result = evaluate(runs, args.data, args.cache, args.per_class, args.seed, args.max_train)
     print_table(result)
     if args.json:
         with open(args.json, "w") as handle:
