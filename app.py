@@ -131,12 +131,12 @@ def build_demo(service: Service) -> gr.Blocks:
         new_seed.click(lambda: int.from_bytes(os.urandom(4), "little") % MAX_SEED, outputs=seed, api_visibility="private")
         sample_inputs = [garment_types, count, seed, variety]
         generate.click(service.sample, sample_inputs, gallery, api_name="sample", concurrency_id="trend",
-                       concurrency_limit=1).then(service.sample_sheet, sample_inputs, sheet, api_visibility="private",
-                                                 concurrency_id="trend")
+                       concurrency_limit=1).success(service.sample_sheet, sample_inputs, sheet, api_visibility="private",
+                                                    concurrency_id="trend")
         morph_button.click(service.morph, [morph_type, seed_a, seed_b, steps, variety], morph_strip, api_name="morph",
                            concurrency_id="trend")
         gallery.select(_selected_index, None, selected, api_visibility="private")
-        restyle_selected.click(service.design_file, [gallery, selected], garment_file, api_visibility="private").then(
+        restyle_selected.click(service.design_file, [gallery, selected], garment_file, api_visibility="private").success(
             lambda: gr.Tabs(selected="style"), None, tabs, api_visibility="private")
 
         # -- style events --

@@ -123,3 +123,10 @@ def test_restyle_this_design_hands_over_the_selected_file(tiny_service, image_fi
     assert tiny_service.design_file(gallery, 1) == paths[1]
     with pytest.raises(gr.Error, match="Click a design"):
         tiny_service.design_file(gallery, None)
+
+
+def test_morph_handler_gives_one_strip(tiny_service):
+    strip = tiny_service.morph("Hat", 1, 2, 5, 0.8)
+    assert strip.shape == (128, 5 * 128, 3)
+    with pytest.raises(gr.Error, match="between 2 and 16"):
+        tiny_service.morph("Hat", 1, 2, 40, 0.8)
