@@ -48,3 +48,12 @@ def parity(wrapper: torch.nn.Module, path: str | Path, inputs: dict[str, np.ndar
     if ours.shape != reference.shape:
         raise AssertionError(f"ONNX output shape {ours.shape} != PyTorch {reference.shape}")
     return float(np.abs(ours - reference).max())
+
+
+def check_parity(wrapper: torch.nn.Module, path: str | Path, input_sets: list[dict[str, np.ndarray]],
+                 tolerance: float) -> float:
+    """Worst parity error over ``input_sets``; raises AssertionError above ``tolerance``."""
+    worst = max(parity(wrapper, path, inputs) for inputs in input_sets)
+    if worst > tolerance:
+        raise AssertionError(f"onnxruntime differs from PyTorch by {worst:.2e} > {tolerance:.0e}")
+    return worst

@@ -7,6 +7,7 @@ logged step), sample sheets and ``checkpoint.pt``. The checkpoint format is writ
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -64,3 +65,25 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def parse_trainer_cli(config_class, presets: dict, description: str, argv: list[str] | None = None):
+    """Every field of the trainer's config dataclass as a flag, plus --preset, --resume, --dry-run.
+
+    Returns (config, resume, dry_run). Flags override the preset, which overrides the defaults.
+    """
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(presets), default="main")
+    fields = dataclasses.fields(config_class)
+    for field in fields:
+        kind = field.type if isinstance(field.type, type) else eval(field.type)  # noqa: S307 - dataclass annotations
+        if kind is bool:
+            parser.add_argument(f"--{field.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"))
+        else:
+            parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--dry-run", action="store_true", help="print the config and exit")
+    args = parser.parse_args(argv)
+    overrides = {**presets[args.preset],
+                 **{field.name: getattr(args, field.name) for field in fields if getattr(args, field.name) is not None}}
+    return config_class(**overrides), args.resume, args.dry_run

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import json
@@ -28,7 +27,7 @@ from fashiongen.training.gan_losses import discriminator_loss, generator_loss
 from fashiongen.training.gan_networks import (GANConfig, build_discriminator, build_generator,
                                               recompute_batchnorm_stats)
 from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, pick_device,
-                                      prepare_run_dir, save_checkpoint)
+                                      parse_trainer_cli, prepare_run_dir, save_checkpoint)
 
 
 @dataclass(frozen=True)
@@ -207,24 +206,11 @@ def load_trained_generator(path: str | Path, use_ema: bool = True) -> tuple[torc
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="main")
-    for field in dataclasses.fields(TrainGANConfig):
-        kind = field.type if isinstance(field.type, type) else eval(field.type)  # noqa: S307 - dataclass annotations
-        if kind is bool:
-            parser.add_argument(f"--{field.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"))
-        else:
-            parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    parser.add_argument("--dry-run", action="store_true", help="print the config and exit")
-    args = parser.parse_args(argv)
-    overrides = {**PRESETS[args.preset], **{field.name: getattr(args, field.name) for field in dataclasses.fields(TrainGANConfig)
-                                             if getattr(args, field.name) is not None}}
-    config = TrainGANConfig(**overrides)
-    if args.dry_run:
+    config, resume, dry_run = parse_trainer_cli(TrainGANConfig, PRESETS, __doc__, argv)
+    if dry_run:
         print(json.dumps(dataclasses.asdict(config), indent=2))
         return
-    print(f"run folder: {train(config, resume=args.resume)}")
+    print(f"run folder: {train(config, resume=resume)}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Content: garment photos (train split). Styles: ``--styles`` images and drawn pat
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import time
@@ -27,7 +26,7 @@ from fashiongen.images import ImageError, load_image, make_grid, resize
 from fashiongen.patterns import draw_pattern, random_spec
 from fashiongen.training.data import load_split
 from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, pick_device,
-                                      prepare_run_dir, save_checkpoint)
+                                      parse_trainer_cli, prepare_run_dir, save_checkpoint)
 from fashiongen.training.style_losses import content_loss, gram_style_loss, mean_std_style_loss, total_variation
 from fashiongen.training.style_networks import StyleNetConfig, build_style_net
 from fashiongen.training.vgg import gram_matrix, load_vgg16
@@ -259,21 +258,11 @@ def load_trained_style_net(path: str | Path) -> tuple[torch.nn.Module, TrainStyl
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="main")
-    for field in dataclasses.fields(TrainStyleConfig):
-        kind = field.type if isinstance(field.type, type) else eval(field.type)  # noqa: S307 - dataclass annotations
-        parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
-    parser.add_argument("--dry-run", action="store_true", help="print the config and exit")
-    args = parser.parse_args(argv)
-    overrides = {**PRESETS[args.preset], **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainStyleConfig)
-                                             if getattr(args, f.name) is not None}}
-    config = TrainStyleConfig(**overrides)
-    if args.dry_run:
+    config, resume, dry_run = parse_trainer_cli(TrainStyleConfig, PRESETS, __doc__, argv)
+    if dry_run:
         print(json.dumps(dataclasses.asdict(config), indent=2))
         return
-    print(f"run folder: {train(config, resume=args.resume)}")
+    print(f"run folder: {train(config, resume=resume)}")
 
 
 if __name__ == "__main__":
