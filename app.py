@@ -85,7 +85,8 @@ def build_demo(service: Service) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column():
                         garment_file = gr.File(label="Garment photo", file_types=["image"], elem_id="garment-upload")
-                        garment_preview = gr.Image(label="Garment", interactive=False, height=260, format="png")
+                        garment_preview = gr.Image(label="Garment", interactive=False, height=260, format="png",
+                                                   elem_id="garment-preview")
                     with gr.Column():
                         pattern_source = gr.Radio(["Upload", "Library"], value="Upload", label="Pattern from")
                         pattern_file = gr.File(label="Pattern, print or painting", file_types=["image"],

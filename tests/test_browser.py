@@ -59,3 +59,13 @@ def test_non_image_upload_shows_the_reason(page, image_file):
     page.locator("#garment-upload input[type=file]").set_input_files(
         image_file(b"plain text, renamed", "not-really.png"))
     page.get_by_text("not an image we can read").first.wait_for(timeout=30_000)
+
+
+def test_restyle_this_design_sends_it_to_the_style_tab(page):
+    page.reload()
+    page.locator("#generate").click()
+    page.wait_for_function("document.querySelectorAll('#designs img').length >= 1")
+    page.locator("#designs img").first.click()
+    page.get_by_role("button", name="Restyle this design →").click()
+    page.wait_for_selector("#garment-preview img[src]", timeout=30_000)
+    assert page.get_by_role("tab", name="Style transfer").get_attribute("aria-selected") == "true"
