@@ -22,7 +22,8 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from fashiongen.images import load_image, make_grid, resize, resize_long_side, to_float  # noqa: E402
-from fashiongen.metrics.style_metrics import content_distance, edge_f1, style_distance  # noqa: E402
+from fashiongen.metrics.style_metrics import (content_distance, edge_f1, gram_targets, style_distance,  # noqa: E402
+                                              vgg_features)
 from fashiongen.patterns import KINDS, PatternSpec, draw_pattern  # noqa: E402
 from fashiongen.restyle import Stylizer  # noqa: E402
 from fashiongen.training.data import read_records, split_of  # noqa: E402
@@ -61,17 +62,21 @@ def main() -> None:
     vgg, vgg_source = load_vgg16("relu4_3")
     scores = {"ours": [], "peer": []}
     sheet_rows = []
+    # The style's Gram targets (at 512 px on the long side, like the outputs) and the garments'
+    # features are computed once and shared by both methods.
+    grams = [gram_targets(vgg_features(vgg, resize_long_side(style, SIDE))) for _, style in styles]
+    garment_features = [vgg_features(vgg, garment) for garment in garments]
     for g_index, garment in enumerate(garments):
         for s_index, (name, style) in enumerate(styles):
             outputs = {"ours": ours.stylize(garment, style, 1.0, output_size=SIDE),
                        "peer": np.asarray(peer.stylize_with(Image.fromarray(garment), Image.fromarray(style)))}
-            style_ref = resize_long_side(style, SIDE)
             for method, output in outputs.items():
                 output = resize(output, (garment.shape[1], garment.shape[0]))
+                features = vgg_features(vgg, output)
                 scores[method].append({"garment": g_index, "style": name,
-                                       "style_distance": style_distance(vgg, output, style_ref),
+                                       "style_distance": style_distance(features, grams[s_index]),
                                        "edge_f1": edge_f1(output, garment),
-                                       "content_distance": content_distance(vgg, output, garment)})
+                                       "content_distance": content_distance(features, garment_features[g_index])})
             if args.sheet and g_index < 4 and s_index % max(1, len(styles) // 6) == 0 and len(sheet_rows) < 24:
                 tile = lambda image: resize(image, (160, 208)) if image.shape[0] > image.shape[1] else resize(image, (208, 160))  # noqa: E731
                 sheet_rows += [tile(garment), resize(style, (160, 208)), tile(outputs["ours"]), tile(outputs["peer"])]

@@ -27,10 +27,11 @@ DEFAULT_STYLE_SIDE = 256  # the pattern's long side as the network sees it (mode
 class Stylizer:
     """Re-renders a garment photo in a pattern with ``style_transfer.onnx``."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, style_side: int | None = None):
         self.model = OnnxModel(path)
         self.provenance = self.model.metadata.get("provenance", "")
-        self.style_side = int(self.model.metadata.get("style_size", DEFAULT_STYLE_SIDE))
+        # The long side the pattern is resized to before the network (model metadata, unless overridden).
+        self.style_side = style_side or int(self.model.metadata.get("style_size", DEFAULT_STYLE_SIDE))
 
     def run_network(self, content: np.ndarray, style: np.ndarray, strength: float) -> np.ndarray:
         """(H, W, 3) uint8 content and (h, w, 3) uint8 style -> (H, W, 3) uint8, no post-processing."""

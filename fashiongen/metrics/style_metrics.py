@@ -16,20 +16,26 @@ def _tensor(image: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def style_distance(vgg: VGG16Features, output: np.ndarray, style: np.ndarray) -> float:
+def vgg_features(vgg: VGG16Features, image: np.ndarray) -> dict[str, torch.Tensor]:
+    """(H, W, 3) uint8 -> the VGG16 taps, computed once per image and shared by the metrics below."""
+    return vgg(_tensor(image))
+
+
+def gram_targets(style_features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {tap: gram_matrix(style_features[tap]) for tap in STYLE_TAPS}
+
+
+def style_distance(output_features: dict[str, torch.Tensor], style_grams: dict[str, torch.Tensor]) -> float:
     """Mean over relu1_2..relu4_3 of ||Gram(out) - Gram(style)|| / ||Gram(style)|| (lower is better)."""
-    out_features, style_features = vgg(_tensor(output)), vgg(_tensor(style))
     total = 0.0
     for tap in STYLE_TAPS:
-        target = gram_matrix(style_features[tap])
-        total += float((gram_matrix(out_features[tap]) - target).norm() / target.norm())
+        total += float((gram_matrix(output_features[tap]) - style_grams[tap]).norm() / style_grams[tap].norm())
     return total / len(STYLE_TAPS)
 
 
-@torch.no_grad()
-def content_distance(vgg: VGG16Features, output: np.ndarray, content: np.ndarray) -> float:
+def content_distance(output_features: dict[str, torch.Tensor], content_features: dict[str, torch.Tensor]) -> float:
     """||relu4_3(out) - relu4_3(content)|| / ||relu4_3(content)|| (lower keeps more of the garment)."""
-    a, b = vgg(_tensor(output))["relu4_3"], vgg(_tensor(content))["relu4_3"]
+    a, b = output_features["relu4_3"], content_features["relu4_3"]
     return float((a - b).norm() / b.norm())
 
 
