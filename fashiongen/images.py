@@ -153,12 +153,15 @@ def _short(error: Exception) -> str:
     return text if len(text) < 120 else text[:117] + "..."
 
 
+def long_side_size(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """(width, height) with the long side equal to ``long_side`` and the aspect ratio kept."""
+    scale = long_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def resize_long_side_pil(image: Image.Image, long_side: int) -> Image.Image:
     """Resize so the long side equals ``long_side``, aspect kept (Lanczos)."""
-    width, height = image.size
-    scale = long_side / max(width, height)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS)
+    return image.resize(long_side_size(image.height, image.width, long_side), Image.Resampling.LANCZOS)
 
 
 def resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:

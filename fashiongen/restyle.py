@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fashiongen.images import from_float, resize, to_float
+from fashiongen.images import from_float, long_side_size, resize, to_float
 from fashiongen.runtime import OnnxModel
 
 MIN_OUTPUT_SIDE = 128
@@ -57,27 +57,19 @@ class Stylizer:
         """
         strength, pattern_scale, output_size = _check(strength, pattern_scale, output_size)
         height, width = garment.shape[:2]
-        scale = output_size / max(height, width)
-        out_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        out_size = long_side_size(height, width, output_size)
         target = resize(garment, out_size)
         # Larger motifs: run the network on a smaller copy of the garment, then enlarge the result.
         work_side = int(np.clip(round(output_size / pattern_scale), MIN_OUTPUT_SIDE // 2, MAX_OUTPUT_SIDE))
-        work_scale = work_side / max(height, width)
-        work = resize(garment, (max(16, round(width * work_scale)), max(16, round(height * work_scale))))
-        # The network reads the pattern's statistics at a fixed size, as in training.
-        style = resize(pattern, _fit(pattern.shape, self.style_side))
+        work = resize(garment, tuple(max(16, side) for side in long_side_size(height, width, work_side)))
+        # The network reads the pattern's statistics at a fixed size.
+        style = resize(pattern, long_side_size(*pattern.shape[:2], self.style_side))
         stylized = resize(self.run_network(work, style, strength), out_size)
         if preserve_colors:
             stylized = keep_colors(stylized, target)
         if mask is not None:
             stylized = apply_mask(stylized, target, mask)
         return stylized
-
-
-def _fit(shape: tuple[int, ...], long_side: int) -> tuple[int, int]:
-    height, width = shape[:2]
-    scale = long_side / max(height, width)
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _check(strength, pattern_scale, output_size) -> tuple[float, float, int]:

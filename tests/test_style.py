@@ -9,7 +9,6 @@ import pytest
 import torch
 from PIL import Image
 
-from fashiongen.images import to_float
 from fashiongen.patterns import PatternSpec, draw_pattern
 from fashiongen.restyle import Stylizer, apply_mask, keep_colors
 from tests.conftest import draw_garment, tiny_style_net

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fashiongen.training.vgg import VGG16Features, load_vgg16
+from fashiongen.training.vgg import load_vgg16
 
 
 class FeatureEmbedder:
@@ -29,6 +29,3 @@ class FeatureEmbedder:
             features.append(torch.cat([taps["relu4_3"].mean((2, 3)), taps["relu5_3"].mean((2, 3))], 1).double().numpy())
         return np.concatenate(features) if features else np.zeros((0, 1024))
 
-
-def embedder_network(embedder: FeatureEmbedder) -> VGG16Features:
-    return embedder.network

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fashiongen.training.vgg import TAPS, VGG16Features
+from fashiongen.training.vgg import VGG16Features
 
 
 @dataclass(frozen=True)
