@@ -162,3 +162,42 @@ def test_app_refuses_to_start_without_any_model(tmp_path):
                                  "GRADIO_SERVER_NAME": "127.0.0.1", "HOME": str(tmp_path)})
     assert result.returncode == 1
     assert "trend_generator.onnx is missing" in result.stderr and "refusing to start" in result.stderr
+
+
+def _fragile_style_model(path) -> None:
+    """A valid style model whose graph fails inside onnxruntime unless the content is 64x64
+    (a Reshape to a fixed shape): a real inference failure, on demand."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    shape = helper.make_tensor("shape", TensorProto.INT64, [4], [1, 3, 64, 64])
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["content", "shape"], ["image"])], "fragile",
+        [helper.make_tensor_value_info("content", TensorProto.FLOAT, [1, 3, "H", "W"]),
+         helper.make_tensor_value_info("style", TensorProto.FLOAT, [1, 3, "h", "w"]),
+         helper.make_tensor_value_info("alpha", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "H", "W"])], [shape])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+def test_inference_failure_in_one_request_leaves_the_server_serving(tmp_path):
+    shutil.copy(ROOT / "checkpoints" / "trend_generator.onnx", tmp_path / "trend_generator.onnx")
+    _fragile_style_model(tmp_path / "style_transfer.onnx")
+    square = tmp_path / "square.png"
+    Image.fromarray(draw_garment(200, 200)).save(square)
+    process, url = start_app({"FASHIONGEN_CHECKPOINT_DIR": str(tmp_path)}, lifetime_s=180)
+    try:
+        client = Client(url, verbose=False)
+        works = dict(garment=handle_file(str(square)), pattern=handle_file(str(square)), strength=1.0,
+                     pattern_scale=2.0, output_size=128, api_name="/stylize")  # network sees 64x64
+        assert np.asarray(Image.open(client.predict(**works))).shape == (128, 128, 3)
+        with pytest.raises(Exception, match="could not process this request"):
+            client.predict(garment=handle_file(str(square)), pattern=handle_file(str(square)), strength=1.0,
+                           output_size=256, api_name="/stylize")  # network sees 256x256: Reshape fails
+        assert np.asarray(Image.open(client.predict(**works))).shape == (128, 128, 3)
+        assert len(client.predict(classes=[], count=3, seed=1, api_name="/sample")) == 3
+    finally:
+        log = stop_app(process)
+    assert "request failed in stylize" in log  # the operator sees the traceback
