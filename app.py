@@ -136,7 +136,8 @@ def build_demo(service: Service) -> gr.Blocks:
                                                     concurrency_id="trend")
         morph_button.click(service.morph, [morph_type, seed_a, seed_b, steps, variety], morph_strip, api_name="morph",
                            concurrency_id="trend")
-        gallery.select(_selected_index, None, selected, api_visibility="private")
+        # Unqueued: the selection must land before a quick click on "Restyle this design".
+        gallery.select(_selected_index, None, selected, api_visibility="private", queue=False)
         restyle_selected.click(service.design_file, [gallery, selected], garment_file, api_visibility="private").success(
             lambda: gr.Tabs(selected="style"), None, tabs, api_visibility="private")
 
