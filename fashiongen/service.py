@@ -100,9 +100,9 @@ class Service:
 
     def status_markdown(self) -> str:
         lines = []
-        for name, model in (("Trend sampling", self.sampler), ("Style transfer", self.stylizer)):
+        for key, name, model in (("trend", "Trend sampling", self.sampler), ("style", "Style transfer", self.stylizer)):
             if model is None:
-                lines.append(f"**{name}: unavailable.** {self.notices.get('trend' if 'Trend' in name else 'style', '')}")
+                lines.append(f"**{name}: unavailable.** {self.notices.get(key, '')}")
             else:
                 onnx_model: OnnxModel = model.model
                 lines.append(f"**{name}** runs on **{onnx_model.provider_label}** (`{onnx_model.provider}`)")
