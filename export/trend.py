@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from export.onnx_export import check_parity, export_onnx
+from fashiongen.prepare import PREPROCESS_NAME
 from fashiongen.training.gan_networks import GANConfig
 from fashiongen.training.runs import load_checkpoint
 from fashiongen.training.train_gan import load_trained_generator
@@ -44,7 +45,7 @@ def export_trend(generator: torch.nn.Module, gan: GANConfig, classes: list[str],
     export_onnx(wrapper, example, path, ["z", "class_id"], ["image"],
                 {"z": {0: "N"}, "class_id": {0: "N"}, "image": {0: "N"}},
                 {"classes": json.dumps(classes), "z_dim": str(gan.z_dim), "resolution": str(gan.resolution),
-                 "provenance": provenance})
+                 "provenance": provenance, "preprocess": PREPROCESS_NAME})
     rng = np.random.default_rng(0)
     input_sets = [{"z": rng.standard_normal((count, gan.z_dim)).astype(np.float32),
                    "class_id": rng.integers(0, len(classes), count).astype(np.int64)}
@@ -61,10 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     generator, gan, classes, trainer = load_trained_generator(args.checkpoint)
     state = load_checkpoint(args.checkpoint)
     provenance = (f"{trainer['arch']} GAN, {trainer['loss']} loss, DiffAugment '{trainer['diffaug']}', "
-                  f"{trainer['step']} steps x batch {trainer['batch_size']} on {Path(trainer['data']).name}")
+                  f"class loss {trainer.get('class_loss_weight', 0.0)}, {trainer['step']} steps x batch "
+                  f"{trainer['batch_size']} on {Path(trainer['data']).name} prepared by {PREPROCESS_NAME}")
     if Path(args.slim).resolve() != Path(args.checkpoint).resolve():
         torch.save({"model": {"generator": generator.state_dict()}, "ema": None, "optimizer": {},
-                    "config": state["config"], "step": state["step"], "classes": classes}, args.slim)
+                    "config": state["config"], "step": state["step"], "classes": classes,
+                    "cpu_seconds": state.get("cpu_seconds")}, args.slim)
     try:
         error = export_trend(generator, gan, classes, args.out, provenance)
     except AssertionError as failure:

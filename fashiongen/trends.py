@@ -41,6 +41,8 @@ class TrendSampler:
         self.z_dim = int(self.model.metadata["z_dim"])
         self.resolution = int(self.model.metadata["resolution"])
         self.provenance = self.model.metadata.get("provenance", "")
+        # "module:function" that turns a real photo into the view the model learned (for evaluators).
+        self.preprocess = self.model.metadata.get("preprocess", "")
 
     def check_classes(self, classes: list[str] | None) -> list[str]:
         """None or [] means every class; unknown names raise ValueError listing the valid ones."""

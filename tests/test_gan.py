@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import numpy as np
@@ -82,6 +83,9 @@ def test_export_parity_and_metadata(tiny_trend_model):
     path, classes = tiny_trend_model
     sampler = TrendSampler(path)
     assert sampler.classes == classes and sampler.z_dim == 8 and sampler.resolution == 16
+    assert sampler.preprocess == "fashiongen.prepare:prepare_photo"
+    module, function = sampler.preprocess.split(":")
+    assert callable(getattr(importlib.import_module(module), function))
     assert not list(path.parent.glob("*.data"))  # one self-contained file
 
 

@@ -3,7 +3,8 @@
     python -m fashiongen.metrics.evaluate_gan --run main=checkpoints/trend_generator.pt \
         --run dcgan=runs/gan-dcgan/checkpoint.pt --json runs/gan-eval.json
 
-For each generator: KID and FD of samples vs val images, the real-vs-real floor (train vs val,
+Real photos are seen as the generators learned them: through :func:`fashiongen.prepare.prepare_photo`
+(photos with no plausible garment are skipped). For each generator: KID and FD of samples vs val images, the real-vs-real floor (train vs val,
 equal counts), a linear probe (trained on train-split features) scored on samples of each class
 next to real val images, and the copy ratio. Samples follow the val split's class counts for
 KID/FD; the probe uses ``--per-class`` samples of every class.
@@ -19,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
+from fashiongen.images import make_grid
 from fashiongen.metrics.copy_check import copy_ratio
 from fashiongen.metrics.features import FeatureEmbedder
 from fashiongen.metrics.kid_fd import frechet_distance, kid
@@ -42,7 +45,9 @@ def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int
 
 def cached_features(embed: FeatureEmbedder, images: np.ndarray, cache: str, name: str) -> np.ndarray:
     """Real-image features depend only on the images and the VGG weights: compute them once."""
-    key = hashlib.md5(images.tobytes()[:1_000_000] + str(images.shape).encode() + embed.source.encode()).hexdigest()[:10]
+    digest = hashlib.sha256(images.tobytes())
+    digest.update(str(images.shape).encode() + embed.source.encode())
+    key = digest.hexdigest()[:16]
     path = Path(cache) / f"features-{name}-{key}.npy"
     if path.is_file():
         return np.load(path)
@@ -52,7 +57,20 @@ def cached_features(embed: FeatureEmbedder, images: np.ndarray, cache: str, name
     return features
 
 
-def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: int, max_train: int = 0) -> dict:
+def class_sheet(generator, z_dim: int, classes: list[str], real: np.ndarray, real_labels: np.ndarray, seed: int,
+                columns: int = 8) -> np.ndarray:
+    """One row per class: ``columns`` samples, a gap, then ``columns`` real prepared val photos of that class."""
+    blank = np.full_like(real[0], 255)
+    tiles = []
+    for index in range(len(classes)):
+        fakes = generate(generator, z_dim, np.full(columns, index, np.int64), seed + 2)
+        reals = list(real[real_labels == index][:columns])
+        tiles += list(fakes) + [blank] + reals + [blank] * (columns - len(reals))
+    return make_grid(tiles, 2 * columns + 1)
+
+
+def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: int, max_train: int = 0,
+             sheet_dir: str = "") -> dict:
     started = time.time()
     embed = FeatureEmbedder()
     first = next(iter(runs.values()))
@@ -90,7 +108,12 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
             "probe_accuracy": probe.accuracy(probe_features, probe_ids),
             "probe_per_class": {c: probe.accuracy(probe_features[probe_ids == i], probe_ids[probe_ids == i])
                                 for i, c in enumerate(classes)},
-            "copy_ratio": copy_ratio(samples, val_features, train_features)}
+            "copy_ratio": copy_ratio(samples, val_features, train_features),
+            "cpu_seconds": trainer.get("cpu_seconds")}
+        if sheet_dir:
+            sheet = class_sheet(generator, gan.z_dim, classes, val_images, val_labels, seed)
+            Path(sheet_dir).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(sheet).save(Path(sheet_dir) / f"sheet-{name}.png")
     result["seconds"] = round(time.time() - started, 1)
     return result
 
@@ -102,11 +125,14 @@ def print_table(result: dict) -> None:
     ratio = (lambda value: f"{value / floor['kid']:.2f}") if floor["kid"] > 0 else (lambda value: "n/a")
     print(f"VGG16 weights: {result['vgg16']}; {result['val_images']} val images; "
           f"{result['train_images']} train images for the probe, the floor and the copy check")
-    print(f"{'model':<20}{'steps':>7}{'KID':>12}{'KID/floor':>11}{'FD':>12}{'probe acc':>11}{'probe/real':>12}{'copy ratio':>12}")
-    print(f"{'real (train vs val)':<20}{'-':>7}{floor['kid']:>12.4g}{'1':>11}{floor['fd']:>12.5g}"
+    print(f"{'model':<24}{'steps':>7}{'CPU-h':>7}{'KID':>12}{'KID/floor':>11}{'FD':>10}{'FD/floor':>10}"
+          f"{'probe acc':>11}{'probe/real':>12}{'copy ratio':>12}")
+    print(f"{'real (train vs val)':<24}{'-':>7}{'-':>7}{floor['kid']:>12.4g}{'1':>11}{floor['fd']:>10.5g}{1.0:>10.2f}"
           f"{result['probe_val_accuracy']:>11.3f}{1.0:>12.2f}{1.0:>12.2f}")
     for name, run in result["runs"].items():
-        print(f"{name:<20}{run['steps']:>7}{run['kid']:>12.4g}{ratio(run['kid']):>11}{run['fd']:>12.5g}"
+        hours = f"{run['cpu_seconds'] / 3600:.2f}" if run.get("cpu_seconds") else "-"
+        print(f"{name:<24}{run['steps']:>7}{hours:>7}{run['kid']:>12.4g}{ratio(run['kid']):>11}{run['fd']:>10.5g}"
+              f"{run['fd'] / floor['fd']:>10.2f}"
               f"{run['probe_accuracy']:>11.3f}{run['probe_accuracy'] / result['probe_val_accuracy']:>12.2f}"
               f"{run['copy_ratio']:>12.2f}")
 
@@ -120,12 +146,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-train", type=int, default=2000, help="train images for probe and copy check (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default="")
+    parser.add_argument("--sheets", default="", help="folder for one sample-vs-real sheet per run")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     args = parser.parse_args(argv)
     runs = dict(item.split("=", 1) for item in args.run)
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = evaluate(runs, args.data, args.cache, args.per_class, args.seed, args.max_train)
+    result = evaluate(runs, args.data, args.cache, args.per_class, args.seed, args.max_train, args.sheets)
     print_table(result)
     if args.json:
         with open(args.json, "w") as handle:

@@ -8,25 +8,34 @@ promise designs the model cannot make.
 
 Split: an image is in ``val`` when the first byte of md5(image id) is < 26 (about 10 %),
 so the split depends only on the id, never on file order or on which other files exist.
-Crop: :func:`fashiongen.images.center_square_crop`, identical in training and evaluation.
+View: the GAN trains and is evaluated on :func:`fashiongen.prepare.prepare_photo` (garment cut out,
+on white, centred); the style trainer's content photos use the centre square crop.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
+import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+from tqdm import tqdm
 
-from fashiongen.images import ImageError, center_square_crop, load_image, resize
+from fashiongen.garment_mask import DEFAULT_RULES
+from fashiongen.images import ImageError, center_square_crop, load_image, make_grid, resize
+from fashiongen import prepare
+from fashiongen.prepare import prepare_photo
 
 EXCLUDED_LABELS = frozenset({"Not sure", "Other", "Skip"})
 MIN_CLASS_IMAGES = 60
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+PHOTO_MAX_SIDE = 1024  # photos are decoded at most this large before preparation
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ def read_records(root: str | Path, min_class_images: int = MIN_CLASS_IMAGES) -> 
 
 
 def load_square(path: Path, resolution: int) -> np.ndarray | None:
-    """One photo -> (R, R, 3) uint8 centre square, or None if unreadable."""
+    """One photo -> (R, R, 3) uint8 centre square (the style trainer's content view), or None if unreadable."""
     try:
         image = load_image(path, max_side=max(2 * resolution, 256))
     except ImageError:
@@ -76,27 +85,80 @@ def load_square(path: Path, resolution: int) -> np.ndarray | None:
     return resize(center_square_crop(image), (resolution, resolution))
 
 
-def load_split(root: str | Path, split: str, resolution: int, cache_dir: str | Path | None = None,
-               min_class_images: int = MIN_CLASS_IMAGES) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Decode one split at one resolution.
+def load_prepared(path: Path, resolution: int) -> np.ndarray | None:
+    """One photo -> :func:`fashiongen.prepare.prepare_photo` at ``resolution``, or None if unreadable or no garment."""
+    try:
+        return prepare_photo(load_image(path, max_side=PHOTO_MAX_SIDE), resolution)
+    except ImageError:  # unreadable file or GarmentNotFound: skipped and counted by the caller
+        return None
 
+
+VIEWS = {"prepared": load_prepared, "square": load_square}
+
+
+def _cache_key(records: list[GarmentRecord], classes: list[str], split: str, resolution: int, view: str) -> str:
+    """Hash of everything the cached arrays depend on: the files, labels, split and preparation settings."""
+    digest = hashlib.sha256(f"{split}|{resolution}|{view}|{classes}|{prepare.PREPARE_VERSION}|{prepare.MARGIN}|{DEFAULT_RULES}".encode())
+    for record in records:
+        stat = record.path.stat()
+        digest.update(f"{record.image_id}|{record.label}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def load_split(root: str | Path, split: str, resolution: int, cache_dir: str | Path | None = None,
+               min_class_images: int = MIN_CLASS_IMAGES, view: str = "prepared",
+               workers: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Decode (and prepare) one split at one resolution.
+
+    ``view`` is "prepared" (the GAN's view: :func:`fashiongen.prepare.prepare_photo`; photos
+    with no plausible garment are skipped and counted) or "square" (centre square crop).
     Returns:
         images (N, R, R, 3) uint8 RGB, labels (N,) int64 indices into classes, classes.
-    Decoding 5k JPEGs takes a while on 2 cores, so the arrays are cached in ``cache_dir``.
+    Preparing 5k photos takes minutes on 2 cores, so the arrays are cached in ``cache_dir``
+    under a key of the files, labels and settings: a changed photo or setting rebuilds it.
     """
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {sorted(VIEWS)}, got {view!r}")
     records, classes = read_records(root, min_class_images)
     records = [record for record in records if split_of(record.image_id) == split]
-    key = hashlib.md5(f"{Path(root).resolve()}|{split}|{resolution}|{len(records)}|{classes}".encode()).hexdigest()[:12]
-    cache = Path(cache_dir) / f"{split}-{resolution}-{key}.npz" if cache_dir else None
+    cache = Path(cache_dir) / f"{split}-{view}-{resolution}-{_cache_key(records, classes, split, resolution, view)}.npz" \
+        if cache_dir else None
     if cache is not None and cache.is_file():
         stored = np.load(cache)
         return stored["images"], stored["labels"], classes
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        squares = list(pool.map(lambda record: load_square(record.path, resolution), records))
+    load = VIEWS[view]
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        squares = list(tqdm(pool.map(lambda record: load(record.path, resolution), records), total=len(records),
+                            desc=f"{view} {split} {resolution}px", dynamic_ncols=True))
     keep = [index for index, square in enumerate(squares) if square is not None]
     images = np.stack([squares[index] for index in keep]) if keep else np.zeros((0, resolution, resolution, 3), np.uint8)
     labels = np.array([classes.index(records[index].label) for index in keep], dtype=np.int64)
+    totals = Counter(record.label for record in records)
+    kept = Counter(classes[label] for label in labels)
+    print(f"{split}: {len(keep)} of {len(records)} photos kept ({view}); per class kept/total: "
+          + ", ".join(f"{name} {kept[name]}/{totals[name]}" for name in classes))
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, images=images, labels=labels)
     return images, labels, classes
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build the prepared cache for both splits and write a contact sheet of prepared photos."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--data", default="../shared/data/clothing")
+    parser.add_argument("--resolution", type=int, default=64)
+    parser.add_argument("--cache", default="runs/cache")
+    parser.add_argument("--sheet", default="runs/prepared-sheet.png", help="contact sheet: a row of 12 per class")
+    args = parser.parse_args(argv)
+    load_split(args.data, "val", args.resolution, args.cache)
+    train_images, train_labels, classes = load_split(args.data, "train", args.resolution, args.cache)
+    rows = [train_images[np.flatnonzero(train_labels == index)[:12]] for index in range(len(classes))]
+    tiles = [tile for row in rows for tile in list(row) + [np.full_like(train_images[0], 255)] * (12 - len(row))]
+    Path(args.sheet).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(make_grid(tiles, 12)).save(args.sheet)
+    print(f"contact sheet: {args.sheet} (rows: {', '.join(classes)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
@@ -37,11 +39,12 @@ class TrainGANConfig:
     arch: str = "projection"                # "projection" (main) or "dcgan" (baseline)
     loss: str = "hinge"                     # "hinge" or "bce"
     diffaug: str = "color,translation,cutout"  # DiffAugment policy, "" for none
+    class_loss_weight: float = 0.5          # auxiliary-classifier loss on D (real) and G (fake); 0 disables
     xflip: bool = True                      # random horizontal flips of real photos
     balance_classes: bool = True            # sample classes by 1/sqrt(frequency)
     resolution: int = 64                    # output side in pixels
     z_dim: int = 128                        # noise dimension
-    g_width: int = 256                      # generator channels at 4x4
+    g_width: int = 128                      # generator channels at 4x4
     d_width: int = 32                       # discriminator channels at full resolution
     batch_size: int = 32                    # images per step
     lr_g: float = 2e-4                      # generator Adam learning rate
@@ -53,6 +56,7 @@ class TrainGANConfig:
     log_every: int = 10                     # steps between metrics.jsonl lines
     sample_every: int = 500                 # steps between sample grids
     checkpoint_every: int = 250             # steps between checkpoints
+    snapshot_every: int = 1000              # steps between EMA-generator snapshots kept for the training curve
     seed: int = 0                           # seeds data order, noise and init
     threads: int = 0                        # torch CPU threads (0: torch's default)
     device: str = "auto"                    # "auto", "cpu" or "cuda"
@@ -61,14 +65,17 @@ class TrainGANConfig:
 
     def gan_config(self, num_classes: int) -> GANConfig:
         return GANConfig(num_classes=num_classes, arch=self.arch, z_dim=self.z_dim, resolution=self.resolution,
-                         g_width=self.g_width, d_width=self.d_width)
+                         g_width=self.g_width, d_width=self.d_width,
+                         aux_classifier=self.arch == "projection" and self.class_loss_weight > 0)
 
 
 PRESETS = {
     "main": {},
     # The design documents' baseline: DCGAN, BCE, no augmentation of any kind, no EMA.
     "dcgan": dict(arch="dcgan", loss="bce", diffaug="", xflip=False, balance_classes=False, ema_decay=0.0,
-                  beta1=0.5, beta2=0.999),
+                  beta1=0.5, beta2=0.999, class_loss_weight=0.0, d_width=16),
+    # The first release's recipe, kept for comparison: projection D without the auxiliary classifier.
+    "projection": dict(class_loss_weight=0.0),
 }
 
 
@@ -87,6 +94,14 @@ def sample_sheet(generator: torch.nn.Module, gan: GANConfig, classes: list[str],
     with torch.no_grad():
         images = ((generator(z, class_id) + 1) * 127.5).clamp(0, 255).byte().permute(0, 2, 3, 1).cpu().numpy()
     return make_grid(list(images), columns)
+
+
+def _judge(discriminator: torch.nn.Module, images: torch.Tensor,
+           class_id: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """D's logits (B,) and, where it has an auxiliary head, its class logits (B, K)."""
+    if hasattr(discriminator, "forward_with_classes"):
+        return discriminator.forward_with_classes(images, class_id)
+    return discriminator(images, class_id), None
 
 
 def _eval_copy(generator: torch.nn.Module, gan: GANConfig) -> torch.nn.Module:
@@ -112,7 +127,7 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
     ema = copy.deepcopy(generator).requires_grad_(False) if config.ema_decay > 0 else None
     optimizer_g = torch.optim.Adam(generator.parameters(), config.lr_g, betas=(config.beta1, config.beta2))
     optimizer_d = torch.optim.Adam(discriminator.parameters(), config.lr_d, betas=(config.beta1, config.beta2))
-    step = 0
+    step, cpu_before = 0, 0.0
     if resume and (run_dir / CHECKPOINT_NAME).exists():
         state = load_checkpoint(run_dir / CHECKPOINT_NAME)
         generator.load_state_dict(state["model"]["generator"])
@@ -121,7 +136,7 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         optimizer_d.load_state_dict(state["optimizer"]["discriminator"])
         if ema is not None:
             ema.load_state_dict(state["ema"])
-        step = state["step"]
+        step, cpu_before = state["step"], float(state.get("cpu_seconds", 0.0))
         torch.manual_seed(config.seed + step)  # a fresh but reproducible stream after resuming
         print(f"resumed from step {step}")
 
@@ -131,6 +146,7 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
     weights = (counts[labels] ** -0.5) if config.balance_classes else np.ones(len(labels))
     weights = torch.from_numpy(weights / weights.sum())
     log = MetricsLog(run_dir)
+    cpu_start = time.process_time()  # training compute = this process's CPU time, summed over resumes
     progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True)
     while step < config.max_steps:
         index = torch.multinomial(weights, config.batch_size, replacement=True)
@@ -144,17 +160,22 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         z = torch.randn(config.batch_size, gan.z_dim, device=device)
         with torch.no_grad():
             fake = generator(z, class_id)
-        real_logits = discriminator(diff_augment(real, config.diffaug), class_id)
-        fake_logits = discriminator(diff_augment(fake, config.diffaug), class_id)
+        real_logits, real_classes = _judge(discriminator, diff_augment(real, config.diffaug), class_id)
+        fake_logits, _ = _judge(discriminator, diff_augment(fake, config.diffaug), class_id)
         loss_d = discriminator_loss(real_logits, fake_logits, config.loss)
+        if real_classes is not None:
+            loss_d = loss_d + config.class_loss_weight * F.cross_entropy(real_classes, class_id)
         optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
         optimizer_d.step()
 
         # Generator step.
         z = torch.randn(config.batch_size, gan.z_dim, device=device)
-        loss_g = generator_loss(discriminator(diff_augment(generator(z, class_id), config.diffaug), class_id),
-                                config.loss)
+        fake_logits_g, fake_classes = _judge(discriminator, diff_augment(generator(z, class_id), config.diffaug),
+                                             class_id)
+        loss_g = generator_loss(fake_logits_g, config.loss)
+        if fake_classes is not None:
+            loss_g = loss_g + config.class_loss_weight * F.cross_entropy(fake_classes, class_id)
         optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
         optimizer_g.step()
@@ -171,7 +192,7 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         progress.update(1)
         if step % config.log_every == 0:
             values = dict(loss_d=loss_d.item(), loss_g=loss_g.item(), d_real=real_logits.mean().item(),
-                          d_fake=fake_logits.mean().item())
+                          d_fake=fake_logits.mean().item(), cpu_seconds=cpu_before + time.process_time() - cpu_start)
             progress.set_postfix({key: f"{value:.3f}" for key, value in values.items()})
             log.write(step, **values)
         if step % config.sample_every == 0 or step == config.max_steps:
@@ -184,7 +205,14 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
                             ema=ema.state_dict() if ema is not None else None,
                             optimizer={"generator": optimizer_g.state_dict(),
                                        "discriminator": optimizer_d.state_dict()},
-                            config=config, step=step, extra={"classes": classes})
+                            config=config, step=step,
+                            extra={"classes": classes, "cpu_seconds": cpu_before + time.process_time() - cpu_start})
+        if config.snapshot_every and step % config.snapshot_every == 0 and ema is not None:
+            # Lean, resumable-free snapshots: the EMA generator alone, for the FD / probe curve.
+            torch.save({"model": {"generator": ema.state_dict()}, "ema": None, "optimizer": {},
+                        "config": dataclasses.asdict(config), "step": step, "classes": classes,
+                        "cpu_seconds": cpu_before + time.process_time() - cpu_start},
+                       run_dir / f"snapshot-step{step:06d}.pt")
     progress.close()
     return run_dir
 
@@ -202,7 +230,7 @@ def load_trained_generator(path: str | Path, use_ema: bool = True) -> tuple[torc
     weights = state["ema"] if use_ema and state.get("ema") is not None else state["model"]["generator"]
     generator.load_state_dict(weights)
     recompute_batchnorm_stats(generator, gan)
-    return generator, gan, classes, {**state["config"], "step": state["step"]}
+    return generator, gan, classes, {**state["config"], "step": state["step"], "cpu_seconds": state.get("cpu_seconds")}
 
 
 def main(argv: list[str] | None = None) -> None:

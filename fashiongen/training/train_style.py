@@ -136,7 +136,8 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
     rng = np.random.default_rng(config.seed)
     device = pick_device(config.device)
     # Content needs no labels: every garment photo of the train split counts, small classes too.
-    contents, _, _ = load_split(config.data, "train", config.crop + config.crop // 4, config.cache, min_class_images=1)
+    contents, _, _ = load_split(config.data, "train", config.crop + config.crop // 4, config.cache, min_class_images=1,
+                                 view="square")
     styles = StyleSource(config.styles, config.crop, config.pattern_fraction, rng)
     vgg, vgg_source = load_vgg16("relu4_3")
     vgg = vgg.to(device)
