@@ -21,16 +21,13 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Pixel limit for uploads. A 6000x4000 phone photo (24 MP) passes; a decompression bomb
-# declaring 20000x20000 (400 MP) is refused from its header, before any pixel is decoded.
-MAX_PIXELS = 40_000_000
-# Smallest side we accept: below this there is no garment or pattern to see.
-MIN_SIDE = 16
+from fashiongen.errors import InputError
+from fashiongen.limits import MAX_PIXELS, MIN_SIDE
 
 ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
 
 
-class ImageError(ValueError):
+class ImageError(InputError):
     """An input image that cannot be used; the message is meant for the end user."""
 
 

@@ -10,6 +10,7 @@ the same pixels. They feed training with unlimited styles and give the app a pat
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -212,6 +213,37 @@ def random_spec(rng: np.random.Generator, min_scale: float = 8, max_scale: float
     spec = PatternSpec(kind, scale=float(np.exp(rng.uniform(np.log(min_scale), np.log(max_scale)))),
                        angle=float(rng.choice([0, 0, 45, 90, rng.uniform(0, 180)])), seed=int(rng.integers(1 << 30)))
     return spec if rng.random() < 0.3 else replace(spec, colors=colors)
+
+
+def spec_from_json(text: str) -> PatternSpec:
+    """A library pattern named in an API call: a kind ("tartan") or a JSON object
+    ``{"kind": "tartan", "scale": 40, "angle": 0, "seed": 0, "colors": ["#14283c", "#c81e28"]}``.
+
+    Raises:
+        ValueError: unknown kind or field, malformed JSON or colour; the message names the value.
+    """
+    text = (text or "").strip()
+    if not text.startswith("{"):
+        fields = {"kind": text}
+    else:
+        try:
+            fields = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"library_pattern is not valid JSON ({error.msg}): {text[:80]!r}") from None
+        if not isinstance(fields, dict):
+            raise ValueError(f"library_pattern must be a JSON object, got {text[:80]!r}")
+    unknown = set(fields) - {"kind", "scale", "angle", "seed", "colors"}
+    if unknown:
+        raise ValueError(f"Unknown library_pattern field(s) {sorted(unknown)}; use kind, scale, angle, seed, colors")
+    kind = str(fields.get("kind", ""))
+    if kind not in KINDS:
+        raise ValueError(f"Unknown pattern kind {kind!r}; choose one of {', '.join(KINDS)}")
+    colors = tuple(parse_hex_color(str(color)) for color in fields.get("colors", ()))
+    try:
+        return PatternSpec(kind, scale=float(fields.get("scale", 32.0)), angle=float(fields.get("angle", 0.0)),
+                           seed=int(fields.get("seed", 0)), colors=colors)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"library_pattern has a bad number ({error})") from None
 
 
 def parse_hex_color(text: str) -> Color:

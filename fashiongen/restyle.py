@@ -14,13 +14,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fashiongen.errors import InputError
 from fashiongen.images import from_float, long_side_size, resize, to_float
+from fashiongen.limits import DEFAULT_OUTPUT_SIDE, MAX_OUTPUT_SIDE, MAX_PATTERN_SCALE, MIN_OUTPUT_SIDE, MIN_PATTERN_SCALE
 from fashiongen.runtime import OnnxModel
 
-MIN_OUTPUT_SIDE = 128
-MAX_OUTPUT_SIDE = 1024
-DEFAULT_OUTPUT_SIDE = 512
-MIN_PATTERN_SCALE, MAX_PATTERN_SCALE = 0.5, 4.0
 DEFAULT_STYLE_SIDE = 256  # the pattern's long side as the network sees it (model metadata may say otherwise)
 
 
@@ -72,15 +70,23 @@ class Stylizer:
         return stylized
 
 
-def _check(strength, pattern_scale, output_size) -> tuple[float, float, int]:
+def check_strength(strength) -> float:
     if not 0.0 <= float(strength) <= 1.0:
-        raise ValueError(f"Strength must be between 0 and 1, got {strength}")
-    if not MIN_PATTERN_SCALE <= float(pattern_scale) <= MAX_PATTERN_SCALE:
-        raise ValueError(f"Pattern scale must be between {MIN_PATTERN_SCALE} and {MAX_PATTERN_SCALE}, got {pattern_scale}")
+        raise InputError(f"Strength must be between 0 and 1, got {strength}")
+    return float(strength)
+
+
+def check_output_size(output_size) -> int:
     if int(output_size) != output_size or not MIN_OUTPUT_SIDE <= output_size <= MAX_OUTPUT_SIDE:
-        raise ValueError(f"Output size must be a whole number of pixels from {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}, "
+        raise InputError(f"Output size must be a whole number of pixels from {MIN_OUTPUT_SIDE} to {MAX_OUTPUT_SIDE}, "
                          f"got {output_size}")
-    return float(strength), float(pattern_scale), int(output_size)
+    return int(output_size)
+
+
+def _check(strength, pattern_scale, output_size) -> tuple[float, float, int]:
+    if not MIN_PATTERN_SCALE <= float(pattern_scale) <= MAX_PATTERN_SCALE:
+        raise InputError(f"Pattern scale must be between {MIN_PATTERN_SCALE} and {MAX_PATTERN_SCALE}, got {pattern_scale}")
+    return check_strength(strength), float(pattern_scale), check_output_size(output_size)
 
 
 def keep_colors(stylized: np.ndarray, original: np.ndarray) -> np.ndarray:

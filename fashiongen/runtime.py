@@ -8,9 +8,12 @@ Set ``FASHIONGEN_PROVIDER=cpu`` to skip CUDA deliberately.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import platform
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +37,25 @@ def requested_providers() -> list[str]:
         providers.append("CUDAExecutionProvider")
     providers.append("CPUExecutionProvider")
     return providers
+
+
+@functools.lru_cache(maxsize=None)
+def device_name(provider: str) -> str:
+    """The hardware a provider runs on, e.g. "NVIDIA H100 80GB HBM3" or "AMD EPYC 7B13 (2 cores)"."""
+    if provider == "CUDAExecutionProvider":
+        try:
+            names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                                   text=True, timeout=10, check=True).stdout.strip().splitlines()
+            return names[0].strip() if names else "CUDA GPU"
+        except (OSError, subprocess.SubprocessError):
+            return "CUDA GPU"
+    name = platform.processor() or platform.machine() or "CPU"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            name = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), name)
+    except OSError:
+        pass
+    return f"{name} ({os.cpu_count()} cores)"
 
 
 def _session_options() -> ort.SessionOptions:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fashiongen.errors import InputError
 from fashiongen.images import from_float, make_grid, resize
+from fashiongen.limits import (MAX_DESIGNS, MAX_MORPH_STEPS, MAX_SEED, MAX_VARIETY, MIN_DESIGNS, MIN_MORPH_STEPS,
+                               MIN_VARIETY)
 from fashiongen.runtime import OnnxModel
-
-MAX_DESIGNS = 64
-MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class TrendSampler:
             return list(self.classes)
         unknown = [name for name in classes if name not in self.classes]
         if unknown:
-            raise ValueError(f"Unknown garment type(s) {unknown}; choose from {', '.join(self.classes)}")
+            raise InputError(f"Unknown garment type(s) {unknown}; choose from {', '.join(self.classes)}")
         return list(dict.fromkeys(classes))
 
     def noise(self, seed: int, variety: float) -> np.ndarray:
@@ -89,20 +89,21 @@ class TrendSampler:
         self.check_classes([label])
         _check_request(1, seed_a, variety)
         _check_request(1, seed_b, variety)
-        if not 2 <= steps <= 16:
-            raise ValueError(f"Morph steps must be between 2 and 16, got {steps}")
+        if not isinstance(steps, (int, np.integer)) or not MIN_MORPH_STEPS <= steps <= MAX_MORPH_STEPS:
+            raise InputError(f"Morph steps must be a whole number between {MIN_MORPH_STEPS} and {MAX_MORPH_STEPS}, "
+                             f"got {steps}")
         a, b = self.noise(seed_a, variety), self.noise(seed_b, variety)
         z = np.stack([_slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)])
         return list(self.generate(z, np.full(steps, self.classes.index(label), dtype=np.int64)))
 
 
 def _check_request(count, seed, variety) -> tuple[int, int, float]:
-    if not isinstance(count, (int, np.integer, float)) or int(count) != count or not 1 <= count <= MAX_DESIGNS:
-        raise ValueError(f"Number of designs must be a whole number from 1 to {MAX_DESIGNS}, got {count}")
+    if not isinstance(count, (int, np.integer, float)) or int(count) != count or not MIN_DESIGNS <= count <= MAX_DESIGNS:
+        raise InputError(f"Number of designs must be a whole number from {MIN_DESIGNS} to {MAX_DESIGNS}, got {count}")
     if not isinstance(seed, (int, np.integer, float)) or int(seed) != seed or not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"Seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
-    if not 0.05 <= float(variety) <= 1.0:
-        raise ValueError(f"Variety must be between 0.05 and 1, got {variety}")
+        raise InputError(f"Seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
+    if not MIN_VARIETY <= float(variety) <= MAX_VARIETY:
+        raise InputError(f"Variety must be between {MIN_VARIETY} and {MAX_VARIETY:g}, got {variety}")
     return int(count), int(seed), float(variety)
 
 

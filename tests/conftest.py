@@ -93,12 +93,12 @@ def tiny_style_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_service(tiny_trend_model, tiny_style_model):
+def tiny_pipeline(tiny_trend_model, tiny_style_model):
+    from fashiongen.pipeline import Pipeline
     from fashiongen.restyle import Stylizer
-    from fashiongen.service import Service
     from fashiongen.trends import TrendSampler
 
-    return Service(TrendSampler(tiny_trend_model[0]), Stylizer(tiny_style_model), {})
+    return Pipeline(TrendSampler(tiny_trend_model[0]), Stylizer(tiny_style_model))
 
 
 def _free_port() -> int:

@@ -12,7 +12,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from fashiongen.patterns import PatternSpec, draw_pattern
-from tests.conftest import draw_garment
+from tests.conftest import ROOT, draw_garment
 
 
 @pytest.fixture
@@ -22,14 +22,31 @@ def files(image_file):
             "text": image_file(b"hello, I am not a picture", "notes.png")}
 
 
-# -- handlers on tiny models ----------------------------------------------------------------
+# -- the Gradio adapters on tiny models ---------------------------------------------------------
 
-def test_sample_handler_returns_captioned_gallery(tiny_service):
-    gallery = tiny_service.sample(["Hat"], 3, 5, 0.8)
+@pytest.fixture
+def handlers(tiny_pipeline):
+    from app import Handlers
+
+    return Handlers(tiny_pipeline)
+
+
+def test_sample_handler_returns_captioned_gallery_and_sheet(handlers):
+    gallery = handlers.sample(["Hat"], 3, 5, 0.8)
     assert [caption for _, caption in gallery] == ["Hat · seed 5", "Hat · seed 6", "Hat · seed 7"]
     assert gallery[0][0].shape[2] == 3
-    sheet = Image.open(tiny_service.sample_sheet(["Hat"], 3, 5, 0.8))
+    again, sheet_path = handlers.sample_with_sheet(["Hat"], 3, 5, 0.8)
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(gallery, again))
+    sheet = Image.open(sheet_path)
     assert sheet.size[0] > sheet.size[1] > 0
+
+
+def test_sheet_reuses_the_drawn_designs(handlers, monkeypatch):
+    calls = []
+    original = handlers.pipeline.sampler.generate
+    monkeypatch.setattr(handlers.pipeline.sampler, "generate", lambda *a: calls.append(1) or original(*a))
+    handlers.sample_with_sheet(["Hat"], 4, 5, 0.8)
+    assert len(calls) == 1  # the download grid does not run the generator a second time
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -38,39 +55,73 @@ def test_sample_handler_returns_captioned_gallery(tiny_service):
     ((None, 3, -4, 0.8), "Seed"),
     ((None, 2.5, 1, 0.8), "whole number"),
 ])
-def test_sample_handler_explains_mistakes(tiny_service, args, fragment):
+def test_sample_handler_explains_mistakes(handlers, args, fragment):
+    from app import user_errors
+
     with pytest.raises(gr.Error, match=fragment):
-        tiny_service.sample(*args)
+        user_errors(handlers.sample)(*args)
 
 
-def test_stylize_handler_and_upload_errors(tiny_service, files):
-    out = tiny_service.stylize(files["garment"], files["pattern"], 0.8, True, True, 1.0, 200)
+def test_stylize_handler_and_upload_errors(handlers, files):
+    from app import user_errors
+
+    out = handlers.stylize(files["garment"], files["pattern"], 0.8, True, True, 1.0, 200)
     assert out.shape == (200, round(200 * 200 / 260), 3)
+    stylize = user_errors(handlers.stylize)
     with pytest.raises(gr.Error, match="Garment: This file is not an image"):
-        tiny_service.stylize(files["text"], files["pattern"], 1.0)
+        stylize(files["text"], files["pattern"], 1.0)
     with pytest.raises(gr.Error, match="upload a pattern"):
-        tiny_service.stylize(files["garment"], None, 1.0)
+        stylize(files["garment"], None, 1.0)
+    with pytest.raises(gr.Error, match="Mode must be"):
+        stylize(files["garment"], files["pattern"], 1.0, mode="collage")
+    with pytest.raises(gr.Error, match="Unknown pattern kind"):
+        stylize(files["garment"], None, 1.0, library_pattern="paisley")
 
 
-def test_ui_handler_uses_library_pattern_and_painted_mask(tiny_service, files):
-    library = tiny_service.draw_library_pattern("houndstooth", "#ffffff", "#000000", 20, 0, 0)
+def test_stylize_api_takes_a_library_pattern_and_a_mask(handlers, files, image_file):
+    garment = np.asarray(Image.open(files["garment"]))
+    black = image_file(np.zeros_like(garment), "mask.png")  # keep everything
+    kept = handlers.stylize(files["garment"], None, 1.0, output_size=260, mode="print", library_pattern="tartan",
+                            mask=black)
+    assert np.array_equal(kept, garment)
+    printed = handlers.stylize(files["garment"], None, 1.0, output_size=260, mode="print",
+                               library_pattern='{"kind": "stripes", "scale": 20, "colors": ["#ff0000", "#0000ff"]}')
+    assert printed.shape == garment.shape and not np.array_equal(printed, garment)
+    assert np.array_equal(printed[:3, :3], garment[:3, :3])  # the wall (background) is untouched
+
+
+def test_ui_handler_redraws_the_library_pattern_and_uses_the_painted_mask(handlers, files):
     garment = np.asarray(Image.open(files["garment"]))
     painted = np.zeros_like(garment)  # the user brushed everything black: keep the whole photo
-    result, path = tiny_service.stylize_from_ui(files["garment"], "Library", None, library, 1.0, False, True,
-                                               {"composite": painted}, 1.0, 260)
-    assert np.array_equal(result, garment) and Image.open(path).size == (200, 260)
-    preview, editor = tiny_service.preview_garment(files["garment"])
+    for mode in ("artistic", "print"):
+        result, path = handlers.restyle_ui(files["garment"], "library", None, "houndstooth", "#ffffff", "#000000", 20,
+                                           0, 0, mode, 1.0, False, True, {"composite": painted}, 1.0, 6, 0, 260)
+        assert np.array_equal(result, garment) and Image.open(path).size == (200, 260)
+    preview, editor = handlers.preview_garment(files["garment"])
     assert preview.shape == garment.shape and editor["background"].shape == garment.shape
 
 
-def test_inference_failure_stays_with_that_request(tiny_service, files, monkeypatch):
-    session = tiny_service.stylizer.model.session
+def test_inference_failure_stays_with_that_request(handlers, files, monkeypatch):
+    from app import user_errors
+
+    session = handlers.pipeline.stylizer.model.session
     original = session.run
     monkeypatch.setattr(session, "run", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("CUDA out of memory")))
     with pytest.raises(gr.Error, match="could not process"):
-        tiny_service.stylize(files["garment"], files["pattern"], 1.0)
+        user_errors(handlers.stylize)(files["garment"], files["pattern"], 1.0)
     monkeypatch.setattr(session, "run", original)
-    assert tiny_service.stylize(files["garment"], files["pattern"], 1.0, output_size=128).shape[0] == 128
+    assert handlers.stylize(files["garment"], files["pattern"], 1.0, output_size=128).shape[0] == 128
+
+
+def test_missing_model_is_reported_per_feature(tiny_pipeline, files):
+    from app import Handlers, user_errors
+    from fashiongen.pipeline import Pipeline
+
+    no_style = Handlers(Pipeline(tiny_pipeline.sampler, None, {"style": "style_transfer.onnx is missing."}))
+    with pytest.raises(gr.Error, match="style_transfer.onnx is missing"):
+        user_errors(no_style.stylize)(files["garment"], files["pattern"], 1.0)
+    # Print mode needs no network, so it still works.
+    assert no_style.stylize(files["garment"], files["pattern"], 1.0, mode="print", output_size=128).shape[0] == 128
 
 
 # -- the real app on 127.0.0.1 ------------------------------------------------------------------
@@ -117,16 +168,31 @@ def test_only_outputs_are_served(app_server, path):
     assert b"root:x:" not in body
 
 
-def test_restyle_this_design_hands_over_the_selected_file(tiny_service, image_file):
+def test_restyle_this_design_hands_over_the_selected_file(handlers, image_file):
+    from app import user_errors
+
     paths = [image_file(np.zeros((32, 32, 3), np.uint8), f"d{i}.png") for i in range(3)]
     gallery = [(path, f"Hat · seed {i}") for i, path in enumerate(paths)]
-    assert tiny_service.design_file(gallery, 1) == paths[1]
+    assert handlers.design_file(gallery, 1) == paths[1]
     with pytest.raises(gr.Error, match="Click a design"):
-        tiny_service.design_file(gallery, None)
+        user_errors(handlers.design_file)(gallery, None)
 
 
-def test_morph_handler_gives_one_strip(tiny_service):
-    strip = tiny_service.morph("Hat", 1, 2, 5, 0.8)
+def test_morph_handler_gives_one_strip(handlers):
+    from app import user_errors
+
+    strip = handlers.morph("Hat", 1, 2, 5, 0.8)
     assert strip.shape == (128, 5 * 128, 3)
     with pytest.raises(gr.Error, match="between 2 and 16"):
-        tiny_service.morph("Hat", 1, 2, 40, 0.8)
+        user_errors(handlers.morph)("Hat", 1, 2, 40, 0.8)
+
+
+def test_importing_the_app_loads_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, app; print('torch' in sys.modules, 'fashiongen.training' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**__import__("os").environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    assert output.returncode == 0, output.stderr[-2000:]
+    assert output.stdout.strip().splitlines()[-1] == "False False"

@@ -1,0 +1,169 @@
+"""Print mode: lay a pattern on a garment like printed fabric (numpy/OpenCV, no network).
+
+What a designer asks for with "this dress in this tartan" is the tartan itself on the dress, not
+a painting of it. So the pattern is
+
+1. tiled across the garment (mirrored where its edges do not meet seamlessly), ``repeats``
+   copies across the garment's width, rotated by ``angle``;
+2. bent along the folds: displaced by the gradient of the garment's smoothed shading;
+3. lit like the garment: multiplied by the garment's own shading (folds, shadows, highlights),
+   estimated from a median-filtered, blurred luminance divided by its coarse average, so the
+   garment's original colour and small prints do not show through;
+4. laid inside the garment mask only, feathered inwards: pixels outside the mask are unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from fashiongen.images import resize
+
+SHADING_SIDE = 256        # shading and folds are estimated at this long side (they are smooth by nature)
+FOLD_DISPLACEMENT = 0.012  # largest fold displacement, as a share of the garment's long side
+SHADING_RANGE = (0.35, 1.5)  # darkest shadow and brightest highlight a print can take
+SEAM_TOLERANCE = 2.0      # edges differing this much more than neighbouring pixels get a mirrored tiling
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the print goes on the output image (all in output pixels)."""
+    center: tuple[float, float]  # (x, y) of the garment's bounding-box centre: the rotation centre
+    width: float                 # garment bounding-box width: ``repeats`` tiles span it
+
+
+def placement(mask: np.ndarray) -> Placement:
+    """Bounding box of a (H, W) mask in [0, 1] (the whole image when the mask is empty)."""
+    ys, xs = np.nonzero(mask > 0.5)
+    if len(xs) == 0:
+        height, width = mask.shape
+        return Placement(((width - 1) / 2, (height - 1) / 2), float(width))
+    return Placement(((xs.min() + xs.max()) / 2, (ys.min() + ys.max()) / 2), float(xs.max() - xs.min() + 1))
+
+
+def is_seamless(tile: np.ndarray) -> bool:
+    """True when a (h, w, 3) tile's opposite edges meet about as smoothly as its neighbouring pixels."""
+    image = tile.astype(np.float32)
+    if min(image.shape[:2]) < 4:
+        return True
+    inner = 0.5 * (np.abs(np.diff(image, axis=1)).mean() + np.abs(np.diff(image, axis=0)).mean()) + 1.0
+    edges = 0.5 * (np.abs(image[:, 0] - image[:, -1]).mean() + np.abs(image[0] - image[-1]).mean())
+    return edges <= SEAM_TOLERANCE * inner
+
+
+def seamless_tile(tile: np.ndarray) -> np.ndarray:
+    """The tile itself when seamless, else a (2h, 2w, 3) mirrored 2x2 arrangement, which always is."""
+    if is_seamless(tile):
+        return tile
+    top = np.concatenate([tile, tile[:, ::-1]], axis=1)
+    return np.concatenate([top, top[::-1]], axis=0)
+
+
+def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of ``values`` that ignores pixels where ``weight`` is 0 (no background bleeds in)."""
+    blurred = cv2.GaussianBlur(values * weight, (0, 0), sigma)
+    norm = cv2.GaussianBlur(weight, (0, 0), sigma)
+    return np.where(norm > 1e-4, blurred / np.maximum(norm, 1e-4), values)
+
+
+def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shading and fold displacement of a garment, at the garment's size.
+
+    Args:
+        garment: (H, W, 3) uint8 RGB.
+        mask: (H, W) float32 in [0, 1], 1 on the garment.
+    Returns:
+        shading (H, W) float32, 1.0 = the garment's typical brightness, in ``SHADING_RANGE``;
+        displacement (H, W, 2) float32 in pixels (dx, dy), zero on a flat garment.
+    """
+    height, width = mask.shape
+    scale = min(1.0, SHADING_SIDE / max(height, width))
+    size = (max(8, round(width * scale)), max(8, round(height * scale)))
+    small = cv2.resize(garment, size, interpolation=cv2.INTER_AREA)
+    weight = (cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.float32)
+    luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    side = max(size)
+    # The median removes small prints and logos (edges and all); the blurs keep folds and light.
+    kernel = max(3, (side // 48) | 1)
+    luma = cv2.medianBlur(luma, kernel).astype(np.float32) / 255.0 + 1e-3
+    fine = _masked_blur(luma, weight, max(1.0, side / 160))
+    coarse = _masked_blur(luma, weight, side / 10)
+    mean = float((fine * weight).sum() / max(weight.sum(), 1.0)) if weight.any() else float(fine.mean())
+    # Local folds and shadows (fine / coarse) at full strength, the slow light falloff at half.
+    shading = np.clip(fine / coarse * np.sqrt(coarse / mean), *SHADING_RANGE).astype(np.float32)
+    shading = np.where(weight > 0, shading, 1.0).astype(np.float32)
+    smooth = cv2.GaussianBlur(shading, (0, 0), max(1.0, side / 100))
+    gradient = np.stack([cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)], -1)
+    peak = float(np.percentile(np.linalg.norm(gradient, axis=-1), 99))
+    limit = FOLD_DISPLACEMENT * max(height, width)
+    displacement = gradient / peak * limit if peak > 1e-3 else np.zeros_like(gradient)
+    shading = cv2.resize(shading, (width, height), interpolation=cv2.INTER_LINEAR)
+    displacement = cv2.resize(displacement, (width, height), interpolation=cv2.INTER_LINEAR)
+    return shading, displacement.astype(np.float32)
+
+
+def lay_tile(tile: np.ndarray, output_size: tuple[int, int], where: Placement, repeats: float, angle: float,
+             displacement: np.ndarray | None = None) -> np.ndarray:
+    """Tile ``tile`` over an output of ``output_size`` = (W, H), ``repeats`` tiles across ``where.width``.
+
+    ``tile`` (h, w, 3) uint8 must be seamless (see :func:`seamless_tile`). Rotated by ``angle``
+    degrees (counter-clockwise) about ``where.center``; ``displacement`` (H, W, 2) shifts the
+    lookup per pixel. Returns (H, W, 3) uint8.
+    """
+    width, height = output_size
+    period = max(2.0, where.width / repeats)  # on-garment width of one tile, in output pixels
+    tile_height = max(2, round(tile.shape[0] * period / tile.shape[1]))
+    # Resample the tile to its on-garment size first (area filter: no aliasing when shrinking).
+    tile = cv2.resize(tile, (max(2, round(period)), tile_height),
+                      interpolation=cv2.INTER_AREA if period < tile.shape[1] else cv2.INTER_CUBIC)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    xs -= where.center[0]
+    ys -= where.center[1]
+    if displacement is not None:
+        xs += displacement[..., 0]
+        ys += displacement[..., 1]
+    theta = np.deg2rad(angle)
+    cos, sin = np.float32(np.cos(theta)), np.float32(np.sin(theta))
+    u = cos * xs - sin * ys  # output -> pattern coordinates: rotate by -angle (image y points down)
+    v = sin * xs + cos * ys
+    # Centre a tile on the garment, then wrap into the tile (remap's BORDER_WRAP blends across the seam).
+    u = np.mod(u + tile.shape[1] / 2, tile.shape[1]).astype(np.float32)
+    v = np.mod(v + tile.shape[0] / 2, tile.shape[0]).astype(np.float32)
+    return cv2.remap(tile, u, v, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+
+
+def feathered(mask: np.ndarray, radius: float) -> np.ndarray:
+    """Soften a (H, W) mask's edge inwards only: the result is 0 wherever ``mask`` is 0."""
+    if radius <= 0:
+        return mask.astype(np.float32)
+    return np.minimum(mask, cv2.GaussianBlur(mask.astype(np.float32), (0, 0), radius)).astype(np.float32)
+
+
+def print_on_garment(garment: np.ndarray, tile: np.ndarray, mask: np.ndarray, repeats: float, angle: float = 0.0,
+                     strength: float = 1.0, follow_folds: bool = True) -> np.ndarray:
+    """Print ``tile`` on ``garment`` as fabric.
+
+    Args:
+        garment: (H, W, 3) uint8 RGB, already at the output size.
+        tile: (h, w, 3) uint8 RGB pattern; mirrored into a seamless tile when its edges do not meet.
+        mask: (H, W) float32 in [0, 1], 1 on the garment.
+        repeats: how many tiles span the garment's width (> 0).
+        angle: pattern rotation in degrees, counter-clockwise.
+        strength: 0 (garment unchanged) to 1 (the print fully replaces the fabric's colour).
+        follow_folds: displace the print along the garment's folds.
+    Returns:
+        (H, W, 3) uint8; identical to ``garment`` wherever ``mask`` is 0.
+    """
+    height, width = garment.shape[:2]
+    if mask.shape != (height, width):
+        raise ValueError(f"mask shape {mask.shape} does not match the garment's {(height, width)}")
+    shading, displacement = garment_shading(garment, mask)
+    laid = lay_tile(seamless_tile(tile), (width, height), placement(mask), repeats, angle,
+                    displacement if follow_folds else None)
+    printed = laid.astype(np.float32) * shading[..., None]
+    alpha = feathered(np.clip(mask, 0, 1), max(0.75, max(height, width) / 600))[..., None] * float(strength)
+    out = garment.astype(np.float32) * (1 - alpha) + printed * alpha
+    out = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return np.where(alpha > 0, out, garment)

@@ -1,0 +1,232 @@
+"""The serving pipeline: typed requests in, arrays out, the project's own errors raised.
+
+It knows nothing of Gradio. The web app (``app.py``), the API and scripts build a request, call
+one method, and turn :class:`~fashiongen.errors.InputError` / :class:`~fashiongen.errors.ModelUnavailable`
+into whatever their users see.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fashiongen.errors import InputError, ModelUnavailable
+from fashiongen.fabric_print import placement, print_on_garment
+from fashiongen.garment_mask import garment_mask
+from fashiongen.images import long_side_size, resize
+from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_OUTPUT_SIDE, DEFAULT_PATTERN_SCALE,
+                               DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_PATTERN_ANGLE, MAX_REPEATS,
+                               MIN_PATTERN_ANGLE, MIN_REPEATS)
+from fashiongen.patterns import PatternSpec, draw_pattern
+from fashiongen.restyle import Stylizer, apply_mask, check_output_size, check_strength, keep_colors
+from fashiongen.runtime import ModelFileError, OnnxModel, device_name
+from fashiongen.trends import Design, TrendSampler, design_sheet
+
+logger = logging.getLogger("fashiongen")
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+TREND_MODEL = "trend_generator.onnx"
+STYLE_MODEL = "style_transfer.onnx"
+MODES = ("print", "artistic")
+ORGANIC_KINDS = frozenset({"floral", "marble", "camouflage"})  # library kinds with no exact period
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    classes: tuple[str, ...] = ()        # garment types to cycle through; empty = all
+    count: int = DEFAULT_DESIGNS         # number of designs, 1..64
+    seed: int = DEFAULT_SEED             # design i uses seed + i
+    variety: float = DEFAULT_VARIETY     # 0.05..1: truncation of the noise
+
+
+@dataclass(frozen=True)
+class MorphRequest:
+    label: str                           # one garment type
+    seed_a: int                          # start design's seed
+    seed_b: int                          # end design's seed
+    steps: int = DEFAULT_MORPH_STEPS     # frames, 2..16
+    variety: float = DEFAULT_VARIETY
+
+
+@dataclass(frozen=True)
+class RestyleRequest:
+    """One restyle. Pixels are (H, W, 3) uint8 RGB; masks (H', W') float32 in [0, 1]."""
+    garment: np.ndarray                  # the garment photo
+    pattern: np.ndarray | PatternSpec    # uploaded pixels, or a library pattern drawn here from its parameters
+    mode: str = "artistic"               # "print" (fabric) or "artistic" (the style network)
+    strength: float = 1.0                # 0..1
+    preserve_colors: bool = False        # keep the garment's colours, take the pattern's light and dark
+    garment_only: bool = False           # artistic: keep the background (print mode always does)
+    mask: np.ndarray | None = field(default=None, repr=False)  # painted mask; None: automatic when needed
+    pattern_scale: float = DEFAULT_PATTERN_SCALE  # artistic: 0.5..4, how large the motif appears
+    repeats: float = DEFAULT_REPEATS     # print: how many pattern repeats span the garment's width
+    pattern_angle: float = 0.0           # print: rotation of the laid pattern, degrees
+    output_size: int = DEFAULT_OUTPUT_SIDE  # long side of the result, 128..1024
+
+
+@dataclass(frozen=True)
+class RestyleResult:
+    image: np.ndarray                    # (H, W, 3) uint8, long side = output_size
+    mask: np.ndarray | None              # (H, W) float32 mask that was applied, None if none
+
+
+def whole(value, name: str) -> int:
+    """A whole number from a UI or API value (Gradio sends floats); InputError otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a whole number, got {value!r}") from None
+    if not np.isfinite(number) or number != int(number):
+        raise InputError(f"{name} must be a whole number, got {value}")
+    return int(number)
+
+
+def library_tile(spec: PatternSpec, period: float) -> np.ndarray:
+    """A library pattern drawn as one tile for print mode, ``period`` px per motif.
+
+    Geometric kinds repeat exactly every two motifs, so a 2x2-motif tile is seamless; organic kinds
+    (floral, marble, camouflage) get 4x4 motifs and are mirrored by the printer.
+    """
+    motifs = 4 if spec.kind in ORGANIC_KINDS else 2
+    side = max(4, round(period * motifs))
+    return draw_pattern(PatternSpec(spec.kind, scale=side / motifs, angle=0.0, seed=spec.seed, colors=spec.colors),
+                        side, side)
+
+
+class Pipeline:
+    """The two models and every operation the app offers on them."""
+
+    def __init__(self, sampler: TrendSampler | None, stylizer: Stylizer | None, notices: dict[str, str] | None = None):
+        self.sampler, self.stylizer, self.notices = sampler, stylizer, dict(notices or {})
+
+    @classmethod
+    def from_checkpoints(cls, folder: str | Path = CHECKPOINT_DIR) -> "Pipeline":
+        """Load both models; one that fails to load is reported in ``notices`` and its feature disabled."""
+        folder = Path(folder)
+        notices: dict[str, str] = {}
+        sampler = stylizer = None
+        try:
+            sampler = TrendSampler(folder / TREND_MODEL)
+        except (ModelFileError, KeyError, ValueError) as error:
+            notices["trend"] = str(error)
+            logger.error("Trend sampling is disabled: %s", error)
+        try:
+            stylizer = Stylizer(folder / STYLE_MODEL)
+        except (ModelFileError, KeyError, ValueError) as error:
+            notices["style"] = str(error)
+            logger.error("Style transfer is disabled: %s", error)
+        return cls(sampler, stylizer, notices)
+
+    # -- status -------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, str]:
+        """Per feature: "<provider label> (<provider>) on <device>", or why it is unavailable."""
+        lines = {}
+        for key, model in (("trend", self.sampler), ("style", self.stylizer)):
+            if model is None:
+                lines[key] = f"unavailable: {self.notices.get(key, 'model not loaded')}"
+            else:
+                onnx_model: OnnxModel = model.model
+                lines[key] = f"{onnx_model.provider_label} ({onnx_model.provider}) on {device_name(onnx_model.provider)}"
+        return lines
+
+    def _trend(self) -> TrendSampler:
+        if self.sampler is None:
+            raise ModelUnavailable(f"Trend sampling is unavailable on this server: {self.notices.get('trend')}")
+        return self.sampler
+
+    def _style(self) -> Stylizer:
+        if self.stylizer is None:
+            raise ModelUnavailable(f"Style transfer is unavailable on this server: {self.notices.get('style')}")
+        return self.stylizer
+
+    # -- trend sampling -------------------------------------------------------------------------
+
+    def sample(self, request: SampleRequest) -> list[Design]:
+        return self._trend().sample(list(request.classes), request.count, request.seed, request.variety)
+
+    def sample_sheet(self, designs: list[Design]) -> np.ndarray:
+        """The designs already drawn, as one (H, W, 3) uint8 grid (no second generator run)."""
+        if not designs:
+            raise InputError("There are no designs to download yet; generate some first.")
+        return design_sheet(designs)
+
+    def morph(self, request: MorphRequest) -> list[np.ndarray]:
+        if not request.label:
+            raise InputError("Pick a garment type for the morph strip.")
+        return self._trend().morph(request.label, request.seed_a, request.seed_b, request.steps, request.variety)
+
+    # -- restyling ------------------------------------------------------------------------------
+
+    def auto_mask(self, garment: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 -> (H, W) float32 automatic garment mask (all ones when none is found)."""
+        return garment_mask(garment)
+
+    def restyle(self, request: RestyleRequest) -> RestyleResult:
+        """Restyle a garment in print or artistic mode; the one entry point for UI, API and scripts."""
+        if request.mode not in MODES:
+            raise InputError(f"Mode must be 'print' or 'artistic', got {request.mode!r}")
+        if request.mode == "artistic":
+            return self._artistic(request)
+        return self._print(request)
+
+    def _mask_at(self, request: RestyleRequest, target: np.ndarray) -> np.ndarray:
+        height, width = target.shape[:2]
+        if request.mask is None:
+            return garment_mask(target)
+        mask = np.asarray(request.mask, dtype=np.float32)
+        if mask.ndim != 2:
+            raise InputError(f"The mask must be a single-channel picture, got shape {mask.shape}")
+        return np.clip(resize_mask(mask, (width, height)), 0.0, 1.0)
+
+    def _artistic(self, request: RestyleRequest) -> RestyleResult:
+        stylizer = self._style()
+        pattern = request.pattern
+        if isinstance(pattern, PatternSpec):
+            pattern = draw_pattern(pattern, 384, 384)
+        result = stylizer.stylize(request.garment, pattern, request.strength, preserve_colors=request.preserve_colors,
+                                  pattern_scale=request.pattern_scale, output_size=request.output_size)
+        mask = None
+        if request.garment_only or request.mask is not None:
+            target = resize(request.garment, (result.shape[1], result.shape[0]))
+            mask = self._mask_at(request, target)
+            result = apply_mask(result, target, mask)
+        return RestyleResult(result, mask)
+
+    def _print(self, request: RestyleRequest) -> RestyleResult:
+        _check_print(request)
+        height, width = request.garment.shape[:2]
+        target = resize(request.garment, long_side_size(height, width, request.output_size))
+        mask = self._mask_at(request, target)
+        if isinstance(request.pattern, PatternSpec):
+            # Library patterns are drawn at their on-garment size: sharp at any scale.
+            period = max(2.0, placement(mask).width / request.repeats)
+            tile = library_tile(request.pattern, period)
+            angle = request.pattern_angle + request.pattern.angle
+        else:
+            tile, angle = request.pattern, request.pattern_angle
+        result = print_on_garment(target, tile, mask, request.repeats, angle, request.strength)
+        if request.preserve_colors:
+            result = np.where(mask[..., None] > 0, keep_colors(result, target), target).astype(np.uint8)
+        return RestyleResult(result, mask)
+
+
+def _check_print(request: RestyleRequest) -> None:
+    check_strength(request.strength)
+    check_output_size(request.output_size)
+    if not MIN_REPEATS <= float(request.repeats) <= MAX_REPEATS:
+        raise InputError(f"Repeats must be between {MIN_REPEATS:g} and {MAX_REPEATS:g}, got {request.repeats}")
+    if not MIN_PATTERN_ANGLE <= float(request.pattern_angle) <= MAX_PATTERN_ANGLE:
+        raise InputError(f"Pattern angle must be between {MIN_PATTERN_ANGLE:g} and {MAX_PATTERN_ANGLE:g} degrees, "
+                         f"got {request.pattern_angle}")
+
+
+def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(h, w) float mask -> (H, W) float32 at ``size`` = (W, H), bilinear."""
+    if mask.shape == (size[1], size[0]):
+        return mask.astype(np.float32)
+    return cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
