@@ -92,7 +92,7 @@ def load_upload(path: str | None, what: str) -> np.ndarray:
 
 def save_png(image: np.ndarray, stem: str) -> str:
     """Write to a fresh file in the app's temp folder (Gradio serves only what handlers return)."""
-    folder = Path(tempfile.gettempdir()) / "fashiongen"
+    folder = Path(tempfile.gettempdir()) / "fashiongen-outputs"
     folder.mkdir(exist_ok=True)
     path = folder / f"{stem}-{uuid.uuid4().hex[:10]}.png"
     Image.fromarray(image).save(path)

@@ -11,24 +11,22 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import torch
+from PIL import Image
 
-from fashiongen.images import load_image, long_side_size, make_grid, resize, resize_long_side, to_float  # noqa: E402
-from fashiongen.metrics.style_metrics import (content_distance, edge_f1, gram_targets, style_distance,  # noqa: E402
+from fashiongen.images import load_image, long_side_size, make_grid, resize, resize_long_side, to_float
+from fashiongen.metrics.style_metrics import (content_distance, edge_f1, gram_targets, style_distance,
                                               vgg_features)
-from fashiongen.patterns import KINDS, PatternSpec, draw_pattern  # noqa: E402
-from fashiongen.restyle import Stylizer  # noqa: E402
-from fashiongen.training.data import read_records, split_of  # noqa: E402
-from fashiongen.training.train_style import load_trained_style_net  # noqa: E402
-from fashiongen.training.vgg import load_vgg16  # noqa: E402
+from fashiongen.patterns import KINDS, PatternSpec, draw_pattern
+from fashiongen.restyle import Stylizer
+from fashiongen.training.data import read_records, split_of
+from fashiongen.training.runs import load_style_net
+from fashiongen.training.vgg import load_vgg16
 
 SIDE = 512
 
@@ -84,7 +82,7 @@ def main() -> None:
                                resize(outputs["peer"], (192, 246))]
 
     # Latency at 512 px, same process, interleaved so background load hits every method alike.
-    net, _, _ = load_trained_style_net(args.checkpoint)
+    net, _, _ = load_style_net(args.checkpoint)
     garment, style = garments[0], styles[0][1]
     style_small = resize(style, long_side_size(*style.shape[:2], ours.style_side))
     content_t, style_t = torch.from_numpy(to_float(garment))[None], torch.from_numpy(to_float(style_small))[None]

@@ -20,7 +20,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def time_to_first_request() -> tuple[float, float]:
@@ -61,12 +60,12 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from fashiongen.training.train_gan import load_trained_generator
+    from fashiongen.training.runs import load_generator
     from fashiongen.trends import TrendSampler
 
     ready, first = time_to_first_request()
     sampler = TrendSampler(ROOT / "checkpoints" / "trend_generator.onnx")
-    generator, gan, classes, _ = load_trained_generator(ROOT / "checkpoints" / "trend_generator.pt")
+    generator, gan, classes, _ = load_generator(ROOT / "checkpoints" / "trend_generator.pt")
     torch.set_num_threads(os.cpu_count() or 1)
     z = np.stack([sampler.noise(seed, 0.8) for seed in range(args.count)])
     class_ids = np.arange(args.count) % len(classes)

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from gradio_client import Client, handle_file  # noqa: E402
-from PIL import Image  # noqa: E402
+from gradio_client import Client, handle_file
+from PIL import Image
 
-from fashiongen.patterns import PatternSpec, draw_pattern  # noqa: E402
-from tests.conftest import draw_garment, start_app, stop_app  # noqa: E402
+from fashiongen.patterns import PatternSpec, draw_pattern
+from fashiongen.devtools import draw_garment, start_app, stop_app
 
 
 def rss_mb(pid: int) -> float:

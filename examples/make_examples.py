@@ -7,16 +7,14 @@ Everything here is the project's own output, so it is free to ship (no dataset i
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from fashiongen.patterns import PatternSpec, draw_pattern  # noqa: E402
-from fashiongen.trends import TrendSampler, enlarge  # noqa: E402
+from fashiongen.patterns import PatternSpec, draw_pattern
+from fashiongen.trends import TrendSampler, enlarge
 
 EXAMPLES = [  # (garment type, seed, pattern)
     ("T-Shirt", 3, PatternSpec("tartan", scale=36)),

@@ -20,7 +20,8 @@ import torch
 from onnx import helper, numpy_helper
 
 from export.onnx_export import check_parity, export_onnx
-from fashiongen.training.train_style import load_trained_style_net
+from fashiongen.restyle import STYLE_SIDE
+from fashiongen.training.runs import load_style_net, save_slim_checkpoint
 
 TOLERANCE = 1e-3
 PARITY_SIZES = (((96, 72), (64, 80)), ((123, 77), (100, 61)))  # ((H, W) content, (h, w) style): odd on purpose
@@ -93,15 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     # Measured on train-split garments x 11 styles at 512 px (style distance / edge F1):
     # 256 -> 0.662 / 0.479, 384 -> 0.632 / 0.519, 512 -> 0.630 / 0.549; 384 keeps most of the gain
     # for well under half the extra encoder time of 512.
-    parser.add_argument("--style-size", type=int, default=384, help="pattern long side the app feeds the network")
+    parser.add_argument("--style-size", type=int, default=STYLE_SIDE, help="pattern long side the app feeds the network")
     args = parser.parse_args(argv)
-    net, config, state = load_trained_style_net(args.checkpoint)
+    net, config, state = load_style_net(args.checkpoint)
     if Path(args.slim).resolve() != Path(args.checkpoint).resolve():
-        torch.save({"model": {k: v for k, v in net.state_dict().items() if not k.startswith("vgg.")}, "ema": None,
-                    "optimizer": {}, "config": state["config"], "step": state["step"],
-                    "compute_seconds": state.get("compute_seconds", 0.0), "vgg_source": state.get("vgg_source", "")},
-                   args.slim)
-    provenance = (f"{config.arch} style network, {state['step']} steps x batch {config.batch_size} at {config.crop} px, "
+        save_slim_checkpoint(args.slim, model={k: v for k, v in net.state_dict().items() if not k.startswith("vgg.")},
+                             config=state["config"], step=state["step"],
+                             extra={"compute_seconds": state.get("compute_seconds", 0.0),
+                                    "vgg_source": state.get("vgg_source", "")})
+    trainer = state["config"]
+    provenance = (f"{config.arch} style network, {state['step']} steps x batch {trainer['batch_size']} at "
+                  f"{trainer['crop']} px, "
                   f"{state.get('compute_seconds', 0) / 3600:.2f} h on {state.get('device', 'cpu')}; "
                   f"VGG16: {state.get('vgg_source', '')}")
     metadata = {"style_size": str(args.style_size), "arch": config.arch, "provenance": provenance,

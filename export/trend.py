@@ -20,8 +20,7 @@ import torch
 from export.onnx_export import check_parity, export_onnx
 from fashiongen.prepare import PREPROCESS_NAME
 from fashiongen.training.gan_networks import GANConfig
-from fashiongen.training.runs import load_checkpoint
-from fashiongen.training.train_gan import load_trained_generator
+from fashiongen.training.runs import load_checkpoint, load_generator, save_slim_checkpoint
 
 TOLERANCE = 1e-4
 
@@ -59,15 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="checkpoints/trend_generator.onnx")
     parser.add_argument("--slim", default="checkpoints/trend_generator.pt", help="where to write the slim checkpoint")
     args = parser.parse_args(argv)
-    generator, gan, classes, trainer = load_trained_generator(args.checkpoint)
+    generator, gan, classes, trainer = load_generator(args.checkpoint)
     state = load_checkpoint(args.checkpoint)
     provenance = (f"{trainer['arch']} GAN, {trainer['loss']} loss, DiffAugment '{trainer['diffaug']}', "
                   f"class loss {trainer.get('class_loss_weight', 0.0)}, {trainer['step']} steps x batch "
                   f"{trainer['batch_size']} on {Path(trainer['data']).name} prepared by {PREPROCESS_NAME}")
     if Path(args.slim).resolve() != Path(args.checkpoint).resolve():
-        torch.save({"model": {"generator": generator.state_dict()}, "ema": None, "optimizer": {},
-                    "config": state["config"], "step": state["step"], "classes": classes,
-                    "cpu_seconds": state.get("cpu_seconds")}, args.slim)
+        save_slim_checkpoint(args.slim, model={"generator": generator.state_dict()}, config=state["config"],
+                             step=state["step"], extra={"classes": classes, "cpu_seconds": state.get("cpu_seconds")})
     try:
         error = export_trend(generator, gan, classes, args.out, provenance)
     except AssertionError as failure:

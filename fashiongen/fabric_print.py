@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fashiongen.images import resize
 
 SHADING_SIDE = 256        # shading and folds are estimated at this long side (they are smooth by nature)
 FOLD_DISPLACEMENT = 0.012  # largest fold displacement, as a share of the garment's long side

@@ -22,7 +22,7 @@ from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_OUT
                                DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_PATTERN_ANGLE, MAX_REPEATS,
                                MIN_PATTERN_ANGLE, MIN_REPEATS)
 from fashiongen.patterns import PatternSpec, draw_pattern
-from fashiongen.restyle import Stylizer, apply_mask, check_output_size, check_strength, keep_colors
+from fashiongen.restyle import STYLE_SIDE, Stylizer, apply_mask, check_output_size, check_strength, keep_colors
 from fashiongen.runtime import ModelFileError, OnnxModel, device_name
 from fashiongen.trends import Design, TrendSampler, design_sheet
 
@@ -187,7 +187,7 @@ class Pipeline:
         stylizer = self._style()
         pattern = request.pattern
         if isinstance(pattern, PatternSpec):
-            pattern = draw_pattern(pattern, 384, 384)
+            pattern = draw_pattern(pattern, STYLE_SIDE, STYLE_SIDE)
         result = stylizer.stylize(request.garment, pattern, request.strength, preserve_colors=request.preserve_colors,
                                   pattern_scale=request.pattern_scale, output_size=request.output_size)
         mask = None

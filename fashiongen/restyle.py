@@ -19,7 +19,9 @@ from fashiongen.images import from_float, long_side_size, resize, to_float
 from fashiongen.limits import DEFAULT_OUTPUT_SIDE, MAX_OUTPUT_SIDE, MAX_PATTERN_SCALE, MIN_OUTPUT_SIDE, MIN_PATTERN_SCALE
 from fashiongen.runtime import OnnxModel
 
-DEFAULT_STYLE_SIDE = 256  # the pattern's long side as the network sees it (model metadata may say otherwise)
+# The pattern's long side as the network sees it, chosen on train-split garments (see export/style.py);
+# the exported model's metadata records the value it was exported with and takes precedence.
+STYLE_SIDE = 384
 
 
 class Stylizer:
@@ -29,7 +31,7 @@ class Stylizer:
         self.model = OnnxModel(path)
         self.provenance = self.model.metadata.get("provenance", "")
         # The long side the pattern is resized to before the network (model metadata, unless overridden).
-        self.style_side = style_side or int(self.model.metadata.get("style_size", DEFAULT_STYLE_SIDE))
+        self.style_side = style_side or int(self.model.metadata.get("style_size", STYLE_SIDE))
 
     def run_network(self, content: np.ndarray, style: np.ndarray, strength: float) -> np.ndarray:
         """(H, W, 3) uint8 content and (h, w, 3) uint8 style -> (H, W, 3) uint8, no post-processing."""

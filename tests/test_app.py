@@ -12,7 +12,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from fashiongen.patterns import PatternSpec, draw_pattern
-from tests.conftest import ROOT, draw_garment
+from fashiongen.devtools import ROOT, draw_garment
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from fashiongen.patterns import PatternSpec, draw_pattern
-from tests.conftest import draw_garment
+from fashiongen.devtools import draw_garment
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,

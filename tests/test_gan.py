@@ -14,9 +14,10 @@ from export.trend import export_trend
 from fashiongen.training.augment import diff_augment
 from fashiongen.training.data import read_records, split_of
 from fashiongen.training.gan_networks import GANConfig, build_discriminator, build_generator
-from fashiongen.training.train_gan import TrainGANConfig, load_trained_generator, train
+from fashiongen.training.runs import load_generator
+from fashiongen.training.train_gan import TrainGANConfig, train
 from fashiongen.trends import TrendSampler
-from tests.conftest import draw_garment
+from fashiongen.devtools import draw_garment
 
 
 @pytest.mark.parametrize("arch", ["projection", "dcgan"])
@@ -73,7 +74,7 @@ def test_training_smoke_and_resume(tmp_path):
     changed = [not torch.equal(first["model"]["generator"][k], second["model"]["generator"][k])
                for k in first["model"]["generator"] if first["model"]["generator"][k].is_floating_point()]
     assert any(changed)
-    generator, gan, classes, _ = load_trained_generator(resumed / "checkpoint.pt")
+    generator, gan, classes, _ = load_generator(resumed / "checkpoint.pt")
     assert classes == ["Dress", "Hat"] and generator(torch.randn(2, 8), torch.tensor([0, 1])).shape == (2, 3, 16, 16)
     with pytest.raises(FileExistsError):
         train(config)  # an existing run is never overwritten silently

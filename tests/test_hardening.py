@@ -15,8 +15,8 @@ from PIL import Image
 
 from fashiongen.patterns import PatternSpec, draw_pattern
 from fashiongen.runtime import OnnxModel, requested_providers
-from tests.conftest import ROOT, draw_garment, start_app, stop_app
-from tests.test_images import bomb_png
+from fashiongen.devtools import ROOT, draw_garment, start_app, stop_app
+from tests.helpers import bomb_png
 
 
 def _encode(image: Image.Image, fmt: str, **options) -> bytes:

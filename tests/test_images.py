@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -13,22 +11,14 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from fashiongen.images import ImageError, center_square_crop, from_float, load_image, make_grid, to_float
-from tests.conftest import draw_garment, png_bytes
+from fashiongen.devtools import draw_garment, png_bytes
+from tests.helpers import bomb_png
 
 
 def _encode(image: Image.Image, fmt: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
-
-
-def bomb_png(width: int = 20000, height: int = 20000) -> bytes:
-    """A tiny PNG whose header declares width x height pixels."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def test_rgb_png_round_trips():

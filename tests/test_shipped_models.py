@@ -11,7 +11,7 @@ import pytest
 from fashiongen.patterns import PatternSpec, draw_pattern
 from fashiongen.restyle import Stylizer
 from fashiongen.trends import TrendSampler
-from tests.conftest import ROOT, draw_garment
+from fashiongen.devtools import ROOT, draw_garment
 
 CHECKPOINTS = ROOT / "checkpoints"
 

@@ -11,7 +11,8 @@ from PIL import Image
 
 from fashiongen.patterns import PatternSpec, draw_pattern
 from fashiongen.restyle import Stylizer, apply_mask, keep_colors
-from tests.conftest import draw_garment, tiny_style_net
+from fashiongen.devtools import draw_garment
+from tests.helpers import tiny_style_net
 
 
 @pytest.mark.parametrize("arch", ["adain", "cin"])

@@ -27,8 +27,9 @@ from fashiongen.metrics.copy_check import copy_ratio
 from fashiongen.metrics.features import FeatureEmbedder
 from fashiongen.metrics.kid_fd import frechet_distance, kid
 from fashiongen.metrics.probe import LinearProbe
-from fashiongen.training.data import load_split
-from fashiongen.training.train_gan import load_trained_generator
+from fashiongen.training.data import MIN_CLASS_IMAGES, load_split
+from fashiongen.training.tensors import signed_to_uint8
+from fashiongen.training.runs import load_generator
 
 
 @torch.no_grad()
@@ -39,7 +40,7 @@ def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int
     for start in range(0, len(class_ids), batch):
         ids = torch.from_numpy(class_ids[start:start + batch])
         images = generator(torch.randn(len(ids), z_dim, generator=rng), ids)
-        out.append(((images + 1) * 127.5).clamp(0, 255).round().byte().permute(0, 2, 3, 1).numpy())
+        out.append(signed_to_uint8(images))
     return np.concatenate(out)
 
 
@@ -74,9 +75,9 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
     started = time.time()
     embed = FeatureEmbedder()
     first = next(iter(runs.values()))
-    _, gan, classes, trainer = load_trained_generator(first)
+    _, gan, classes, trainer = load_generator(first)
     # The same classes, crop and resolution as the generators were trained with.
-    minimum = trainer.get("min_class_images", 60)
+    minimum = trainer.get("min_class_images", MIN_CLASS_IMAGES)
     train_images, train_labels, train_classes = load_split(data, "train", gan.resolution, cache, minimum)
     val_images, val_labels, _ = load_split(data, "val", gan.resolution, cache, minimum)
     assert train_classes == classes, (train_classes, classes)
@@ -97,7 +98,7 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
                                       for i, c in enumerate(classes)},
               "copy_ratio_val_reference": 1.0, "runs": {}}
     for name, path in runs.items():
-        generator, gan, run_classes, trainer = load_trained_generator(path)
+        generator, gan, run_classes, trainer = load_generator(path)
         assert run_classes == classes
         samples = embed(generate(generator, gan.z_dim, val_labels, seed))  # KID/FD: val class counts
         probe_ids = np.repeat(np.arange(len(classes)), per_class)

@@ -7,12 +7,13 @@ import numpy as np
 import torch
 
 from fashiongen.training.vgg import VGG16Features, gram_matrix
+from fashiongen.training.tensors import to_unit
 
 STYLE_TAPS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255
+    return to_unit(image[None])
 
 
 @torch.no_grad()

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from fashiongen.garment_mask import DEFAULT_RULES
 from fashiongen.images import ImageError, center_square_crop, load_image, make_grid, resize
+from fashiongen.patterns import draw_pattern, random_spec
 from fashiongen import prepare
 from fashiongen.prepare import prepare_photo
 
@@ -141,6 +142,32 @@ def load_split(root: str | Path, split: str, resolution: int, cache_dir: str | P
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, images=images, labels=labels)
     return images, labels, classes
+
+
+class StyleSource:
+    """Random style crops: style images (rescaled, cropped) and freshly drawn patterns."""
+
+    def __init__(self, folder: str, crop: int, pattern_fraction: float, rng: np.random.Generator):
+        self.crop, self.pattern_fraction, self.rng = crop, pattern_fraction, rng
+        self.images = []
+        for path in sorted(Path(folder).glob("*")) if folder else []:
+            try:
+                self.images.append(load_image(path, max_side=512))
+            except ImageError:
+                continue
+        if not self.images:
+            self.pattern_fraction = 1.0
+
+    def sample(self) -> np.ndarray:
+        """One (crop, crop, 3) uint8 style."""
+        if self.rng.random() < self.pattern_fraction:
+            spec = random_spec(self.rng, min_scale=self.crop / 12, max_scale=self.crop / 2)
+            return draw_pattern(spec, self.crop, self.crop)
+        image = self.images[self.rng.integers(len(self.images))]
+        side = int(self.rng.integers(self.crop, min(image.shape[:2]) + 1))
+        top = int(self.rng.integers(0, image.shape[0] - side + 1))
+        left = int(self.rng.integers(0, image.shape[1] - side + 1))
+        return resize(image[top:top + side, left:left + side], (self.crop, self.crop))
 
 
 def main(argv: list[str] | None = None) -> None:

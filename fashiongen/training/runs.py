@@ -46,6 +46,56 @@ def load_checkpoint(path: str | Path) -> dict:
     return torch.load(Path(path), map_location="cpu", weights_only=True)
 
 
+def save_slim_checkpoint(path: str | Path, *, model: dict, config: dict, step: int, extra: dict | None = None) -> Path:
+    """The same format without optimiser or EMA: what ships in ``checkpoints/`` and what snapshots keep."""
+    payload = {"model": model, "ema": None, "optimizer": {}, "config": config, "step": step, **(extra or {})}
+    path = Path(path)
+    temporary = path.with_suffix(".tmp")
+    torch.save(payload, temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def _known_fields(config_class, values: dict) -> dict:
+    names = {field.name for field in dataclasses.fields(config_class)}
+    return {key: value for key, value in values.items() if key in names}
+
+
+def load_generator(path: str | Path, use_ema: bool = True):
+    """Rebuild the trend generator (eval mode, standing BN stats) from a checkpoint alone.
+
+    Returns (generator, gan_config, classes, trainer_config_dict with "step" and "cpu_seconds").
+    """
+    from fashiongen.training.gan_networks import GANConfig, build_generator, recompute_batchnorm_stats
+
+    state = load_checkpoint(path)
+    classes = list(state["classes"])
+    gan = GANConfig(num_classes=len(classes), **_known_fields(GANConfig, {**state["config"], "aux_classifier": False}))
+    generator = build_generator(gan)
+    weights = state["ema"] if use_ema and state.get("ema") is not None else state["model"]["generator"]
+    generator.load_state_dict(weights)
+    recompute_batchnorm_stats(generator, gan)
+    return generator, gan, classes, {**state["config"], "step": state["step"], "cpu_seconds": state.get("cpu_seconds")}
+
+
+def load_style_net(path: str | Path):
+    """Rebuild the style network (eval mode, VGG16 loaded) from a checkpoint alone.
+
+    Returns (network, style_net_config, checkpoint_state).
+    """
+    from fashiongen.training.style_networks import StyleNetConfig, build_style_net
+    from fashiongen.training.vgg import load_vgg16
+
+    state = load_checkpoint(path)
+    config = StyleNetConfig(**_known_fields(StyleNetConfig, state["config"]))
+    # Inference needs VGG16 only as deep as the network reads it (training's loss goes to relu4_3).
+    vgg, _ = load_vgg16("relu3_3" if config.arch == "adain" else "relu4_3")
+    net = build_style_net(config, vgg)
+    missing, unexpected = net.load_state_dict(state["model"], strict=False)
+    assert not unexpected and all(name.startswith("vgg.") for name in missing), (missing, unexpected)
+    return net.eval(), config, state
+
+
 class MetricsLog:
     """Appends one JSON line per call to ``metrics.jsonl``."""
 

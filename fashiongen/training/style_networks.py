@@ -1,13 +1,13 @@
 """Feed-forward arbitrary style transfer networks.
 
-``StyleTransferNet`` (main): a light image transformer whose conditional instance norms take
+``AdaINNet`` (main, shipped): frozen VGG16 encoder up to relu3_3, AdaIN, trained decoder (Huang &
+Belongie 2017); strength blends AdaIN's target features with the content's own.
+
+``StyleTransferNet`` (the "cin" preset): a light image transformer whose conditional instance norms take
 their scale and shift from a style code; the code is predicted from the mean and standard
 deviation of frozen VGG16 features of the style image (Ghiasi et al. 2017, with VGG16 as the
 style encoder). Strength works in feature space: at every conditional norm the features'
 own statistics are blended with the style's, so strength 0 is the content's reconstruction.
-
-``AdaINNet``: frozen VGG16 encoder up to relu3_3, AdaIN, trained decoder (Huang & Belongie
-2017); strength blends AdaIN's target features with the content's own.
 
 Both take content (B, 3, H, W) and style (B, 3, h, w) RGB in [0, 1] and a strength (B,)
 in [0, 1], and return (B, 3, H, W) in [0, 1]. H and W need not be multiples of anything:
@@ -22,17 +22,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fashiongen.restyle import STYLE_SIDE
 from fashiongen.training.vgg import VGG16Features
 
 
 @dataclass(frozen=True)
 class StyleNetConfig:
-    arch: str = "cin"            # "cin" (main) or "adain" (baseline)
+    arch: str = "adain"          # "adain" (main, shipped) or "cin" (conditional-norm variant, a preset)
     width: int = 16              # transformer channels at full resolution (x2 per downsampling)
     residual_blocks: int = 4     # residual blocks at 1/8 resolution (cin only)
     style_taps: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")  # VGG taps the code is read from
     code_dim: int = 128          # style code size
-    style_size: int = 256        # long side the serving wrapper resizes the style image to
+    style_size: int = STYLE_SIDE  # long side the serving side resizes the style image to
 
 
 def _pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, int, int]:
@@ -100,7 +101,7 @@ class ResidualBlock(nn.Module):
 
 
 class StyleTransferNet(nn.Module):
-    """Main network. ``vgg`` is the frozen shared VGG16 (kept as a submodule so export is one file)."""
+    """Conditional-norm variant (the "cin" preset). ``vgg`` is the frozen shared VGG16 (kept as a submodule so export is one file)."""
 
     def __init__(self, config: StyleNetConfig, vgg: VGG16Features):
         super().__init__()
@@ -135,6 +136,14 @@ class StyleTransferNet(nn.Module):
     def forward(self, content: torch.Tensor, style: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         code = self.style_code(style)
         return self.transform(content, code, strength)
+
+    def training_forward(self, content: torch.Tensor, style_features: dict[str, torch.Tensor],
+                         content_features: dict[str, torch.Tensor], strength: torch.Tensor):
+        """One training step's forward from precomputed VGG taps of the style and content crops.
+
+        Returns (output (B, 3, H, W) in [0, 1], the VGG taps the content loss compares it with).
+        """
+        return self.transform(content, self.code_from_features(style_features), strength), content_features
 
     def transform(self, content: torch.Tensor, code: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         x, height, width = _pad_to_multiple(content, 8)
@@ -184,10 +193,33 @@ class AdaINNet(nn.Module):
         """(B, 256, H/4, W/4) relu3_3-like features -> (B, 3, H, W) in [0, 1]."""
         return torch.sigmoid(self.decoder(features * self.input_scale))
 
+    def training_forward(self, content: torch.Tensor, style_features: dict[str, torch.Tensor],
+                         content_features: dict[str, torch.Tensor], strength: torch.Tensor):
+        """As :meth:`StyleTransferNet.training_forward`. The decoder should reproduce the blended
+        target features, not the content's own, so the content loss compares with the target."""
+        del content  # the decoder works from the (precomputed) features alone
+        target = self.target(content_features["relu3_3"], style_features["relu3_3"], strength)
+        return self.decode(target), {"relu3_3": target}
+
     def forward(self, content: torch.Tensor, style: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
         x, height, width = _pad_to_multiple(content, 4)
         target = self.target(self.vgg(x)["relu3_3"], self.vgg(style)["relu3_3"], strength)
         return self.decode(target)[..., :height, :width]
+
+
+class PatchCritic(nn.Module):
+    """Small spectral-norm PatchGAN critic: (B, 3, H, W) in [0, 1] -> (B, 1, H/8, W/8) logits."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        sn = nn.utils.spectral_norm
+        self.net = nn.Sequential(sn(nn.Conv2d(3, width, 4, 2, 1)), nn.LeakyReLU(0.2),
+                                 sn(nn.Conv2d(width, 2 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
+                                 sn(nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), nn.LeakyReLU(0.2),
+                                 sn(nn.Conv2d(4 * width, 1, 3, 1, 1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x * 2 - 1)
 
 
 def build_style_net(config: StyleNetConfig, vgg: VGG16Features) -> nn.Module:

@@ -24,12 +24,13 @@ from tqdm import tqdm
 
 from fashiongen.images import make_grid
 from fashiongen.training.augment import diff_augment
-from fashiongen.training.data import load_split
+from fashiongen.training.data import MIN_CLASS_IMAGES, load_split
 from fashiongen.training.gan_losses import discriminator_loss, generator_loss
 from fashiongen.training.gan_networks import (GANConfig, build_discriminator, build_generator,
                                               recompute_batchnorm_stats)
-from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, pick_device,
-                                      parse_trainer_cli, prepare_run_dir, save_checkpoint)
+from fashiongen.training.tensors import signed_to_uint8, to_signed
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
+                                      prepare_run_dir, save_checkpoint, save_slim_checkpoint)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class TrainGANConfig:
     threads: int = 0                        # torch CPU threads (0: torch's default)
     device: str = "auto"                    # "auto", "cpu" or "cuda"
     cache: str = "runs/cache"               # decoded-dataset cache folder
-    min_class_images: int = 60              # drop classes smaller than this
+    min_class_images: int = MIN_CLASS_IMAGES  # drop classes smaller than this
 
     def gan_config(self, num_classes: int) -> GANConfig:
         return GANConfig(num_classes=num_classes, arch=self.arch, z_dim=self.z_dim, resolution=self.resolution,
@@ -79,11 +80,6 @@ PRESETS = {
 }
 
 
-def _to_model_range(images: torch.Tensor) -> torch.Tensor:
-    """(B, R, R, 3) uint8 -> (B, 3, R, R) float in [-1, 1]."""
-    return images.permute(0, 3, 1, 2).float() / 127.5 - 1.0
-
-
 def sample_sheet(generator: torch.nn.Module, gan: GANConfig, classes: list[str], columns: int = 8,
                  seed: int = 1234) -> np.ndarray:
     """Fixed-seed grid: one row per class, ``columns`` noise vectors shared by every row."""
@@ -92,7 +88,7 @@ def sample_sheet(generator: torch.nn.Module, gan: GANConfig, classes: list[str],
     z = z.repeat(len(classes), 1).to(device)
     class_id = torch.arange(len(classes)).repeat_interleave(columns).to(device)
     with torch.no_grad():
-        images = ((generator(z, class_id) + 1) * 127.5).clamp(0, 255).byte().permute(0, 2, 3, 1).cpu().numpy()
+        images = signed_to_uint8(generator(z, class_id))
     return make_grid(list(images), columns)
 
 
@@ -150,7 +146,7 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
     progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True)
     while step < config.max_steps:
         index = torch.multinomial(weights, config.batch_size, replacement=True)
-        real = _to_model_range(data[index]).to(device)
+        real = to_signed(data[index], device)
         class_id = label_tensor[index].to(device)
         if config.xflip:
             flip = torch.rand(real.shape[0], 1, 1, 1, device=device) < 0.5
@@ -209,28 +205,11 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
                             extra={"classes": classes, "cpu_seconds": cpu_before + time.process_time() - cpu_start})
         if config.snapshot_every and step % config.snapshot_every == 0 and ema is not None:
             # Lean, resumable-free snapshots: the EMA generator alone, for the FD / probe curve.
-            torch.save({"model": {"generator": ema.state_dict()}, "ema": None, "optimizer": {},
-                        "config": dataclasses.asdict(config), "step": step, "classes": classes,
-                        "cpu_seconds": cpu_before + time.process_time() - cpu_start},
-                       run_dir / f"snapshot-step{step:06d}.pt")
+            save_slim_checkpoint(run_dir / f"snapshot-step{step:06d}.pt", model={"generator": ema.state_dict()},
+                                 config=dataclasses.asdict(config), step=step,
+                                 extra={"classes": classes, "cpu_seconds": cpu_before + time.process_time() - cpu_start})
     progress.close()
     return run_dir
-
-
-def load_trained_generator(path: str | Path, use_ema: bool = True) -> tuple[torch.nn.Module, GANConfig, list[str], dict]:
-    """Rebuild the generator (eval mode, standing BN stats) from a checkpoint alone.
-
-    Returns (generator, gan_config, classes, trainer_config_dict).
-    """
-    state = load_checkpoint(path)
-    config = TrainGANConfig(**state["config"])
-    classes = list(state["classes"])
-    gan = config.gan_config(len(classes))
-    generator = build_generator(gan)
-    weights = state["ema"] if use_ema and state.get("ema") is not None else state["model"]["generator"]
-    generator.load_state_dict(weights)
-    recompute_batchnorm_stats(generator, gan)
-    return generator, gan, classes, {**state["config"], "step": state["step"], "cpu_seconds": state.get("cpu_seconds")}
 
 
 def main(argv: list[str] | None = None) -> None:

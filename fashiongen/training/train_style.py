@@ -2,7 +2,7 @@
 
     python -m fashiongen.training.train_style --out runs/style-main --max-steps 3000
     python -m fashiongen.training.train_style --out runs/style-main --max-steps 5000 --resume
-    python -m fashiongen.training.train_style --preset adain --out runs/style-adain --max-steps 3000
+    python -m fashiongen.training.train_style --preset cin --out runs/style-cin --max-steps 3000
 
 Content: garment photos (train split). Styles: ``--styles`` images and drawn patterns, half each.
 ``train(config) -> run_dir`` is the whole trainer; the CLI only fills the config.
@@ -22,13 +22,14 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.images import ImageError, load_image, make_grid, resize
-from fashiongen.patterns import draw_pattern, random_spec
-from fashiongen.training.data import load_split
+from fashiongen.images import make_grid
+from fashiongen.restyle import STYLE_SIDE
+from fashiongen.training.data import StyleSource, load_split
 from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, pick_device,
                                       parse_trainer_cli, prepare_run_dir, save_checkpoint)
 from fashiongen.training.style_losses import content_loss, gram_style_loss, mean_std_style_loss, total_variation
-from fashiongen.training.style_networks import StyleNetConfig, build_style_net
+from fashiongen.training.style_networks import PatchCritic, StyleNetConfig, build_style_net
+from fashiongen.training.tensors import to_unit, unit_to_uint8
 from fashiongen.training.vgg import gram_matrix, load_vgg16
 
 
@@ -41,7 +42,7 @@ class TrainStyleConfig:
     width: int = 16                          # transformer base width
     residual_blocks: int = 4                 # transformer residual blocks
     code_dim: int = 128                      # style code size
-    style_size: int = 256                    # style image long side inside the model
+    style_size: int = STYLE_SIDE             # style image long side the serving side feeds the model
     crop: int = 128                          # training crop side
     batch_size: int = 4                      # pairs per step
     lr: float = 2e-4                         # Adam learning rate
@@ -76,52 +77,6 @@ PRESETS = {
 }
 STYLE_TAPS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 CONTENT_TAP = "relu3_3"
-
-
-class StyleSource:
-    """Random style crops: style images (rescaled, cropped) and freshly drawn patterns."""
-
-    def __init__(self, folder: str, crop: int, pattern_fraction: float, rng: np.random.Generator):
-        self.crop, self.pattern_fraction, self.rng = crop, pattern_fraction, rng
-        self.images = []
-        for path in sorted(Path(folder).glob("*")) if folder else []:
-            try:
-                self.images.append(load_image(path, max_side=512))
-            except ImageError:
-                continue
-        if not self.images:
-            self.pattern_fraction = 1.0
-
-    def sample(self) -> np.ndarray:
-        """One (crop, crop, 3) uint8 style."""
-        if self.rng.random() < self.pattern_fraction:
-            spec = random_spec(self.rng, min_scale=self.crop / 12, max_scale=self.crop / 2)
-            return draw_pattern(spec, self.crop, self.crop)
-        image = self.images[self.rng.integers(len(self.images))]
-        side = int(self.rng.integers(self.crop, min(image.shape[:2]) + 1))
-        top = int(self.rng.integers(0, image.shape[0] - side + 1))
-        left = int(self.rng.integers(0, image.shape[1] - side + 1))
-        return resize(image[top:top + side, left:left + side], (self.crop, self.crop))
-
-
-class PatchCritic(torch.nn.Module):
-    """Small PatchGAN critic: (B, 3, H, W) in [0, 1] -> (B, 1, H/8, W/8) logits."""
-
-    def __init__(self, width: int = 32):
-        super().__init__()
-        sn = torch.nn.utils.spectral_norm
-        self.net = torch.nn.Sequential(sn(torch.nn.Conv2d(3, width, 4, 2, 1)), torch.nn.LeakyReLU(0.2),
-                                       sn(torch.nn.Conv2d(width, 2 * width, 4, 2, 1)), torch.nn.LeakyReLU(0.2),
-                                       sn(torch.nn.Conv2d(2 * width, 4 * width, 4, 2, 1)), torch.nn.LeakyReLU(0.2),
-                                       sn(torch.nn.Conv2d(4 * width, 1, 3, 1, 1)))
-
-    def forward(self, x):
-        return self.net(x * 2 - 1)
-
-
-def _to_tensor(batch: np.ndarray, device) -> torch.Tensor:
-    """(B, H, W, 3) uint8 -> (B, 3, H, W) float in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div(255).to(device)
 
 
 def _relative_content(output: dict, content: dict) -> torch.Tensor:
@@ -165,8 +120,8 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
 
     # Fixed pairs for the sample sheets: the same garments and styles at every snapshot.
     fixed_rng = np.random.default_rng(1234)
-    fixed_content = _to_tensor(contents[fixed_rng.choice(len(contents), 4, replace=False)][:, :config.crop, :config.crop], device)
-    fixed_styles = _to_tensor(np.stack([StyleSource(config.styles, config.crop, config.pattern_fraction,
+    fixed_content = to_unit(contents[fixed_rng.choice(len(contents), 4, replace=False)][:, :config.crop, :config.crop], device)
+    fixed_styles = to_unit(np.stack([StyleSource(config.styles, config.crop, config.pattern_fraction,
                                                     np.random.default_rng(i)).sample() for i in range(4)]), device)
     log = MetricsLog(run_dir)
     progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True)
@@ -177,8 +132,8 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
         batch = contents[index, top:top + config.crop, left:left + config.crop]
         if rng.random() < 0.5:
             batch = batch[:, :, ::-1]
-        content = _to_tensor(batch, device)
-        style = _to_tensor(np.stack([styles.sample() for _ in range(config.batch_size)]), device)
+        content = to_unit(batch, device)
+        style = to_unit(np.stack([styles.sample() for _ in range(config.batch_size)]), device)
         identity = rng.random() < config.identity_fraction
         strength = torch.full((config.batch_size,), 0.0 if identity else 1.0, device=device)
         with torch.no_grad():
@@ -186,14 +141,7 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
             # (the crop is already at training scale, so the model's own resize is skipped).
             style_features = vgg(style)
             content_features = vgg(content)
-        if config.arch == "cin":
-            output = net.transform(content, net.code_from_features(style_features), strength)
-            content_target = content_features
-        else:
-            # AdaIN: the decoder should reproduce the blended target features, not the content's.
-            target = net.target(content_features[CONTENT_TAP], style_features[CONTENT_TAP], strength)
-            output = net.decode(target)
-            content_target = {CONTENT_TAP: target}
+        output, content_target = net.training_forward(content, style_features, content_features, strength)
         output_features = vgg(output)
         values = {}
         if identity:
@@ -229,8 +177,7 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
             net.eval()
             with torch.no_grad():
                 outputs = [net(fixed_content, fixed_styles.roll(shift, 0), torch.ones(4, device=device)) for shift in range(2)]
-            tiles = torch.cat([fixed_content, fixed_styles, *outputs]).clamp(0, 1)
-            tiles = (tiles * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+            tiles = unit_to_uint8(torch.cat([fixed_content, fixed_styles, *outputs]))
             Image.fromarray(make_grid(list(tiles), 4)).save(run_dir / f"pairs{step:06d}.png")
             net.train()
         if step % config.checkpoint_every == 0 or step == config.max_steps:
@@ -244,18 +191,6 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
                                    **({"critic": critic.state_dict()} if critic else {})})
     progress.close()
     return run_dir
-
-
-def load_trained_style_net(path: str | Path) -> tuple[torch.nn.Module, TrainStyleConfig, dict]:
-    """Rebuild the style network (eval mode, VGG loaded) from a checkpoint alone."""
-    state = load_checkpoint(path)
-    config = TrainStyleConfig(**state["config"])
-    # Inference needs VGG16 only as deep as the network reads it (training's loss goes to relu4_3).
-    vgg, _ = load_vgg16("relu3_3" if config.arch == "adain" else "relu4_3")
-    net = build_style_net(config.net_config(), vgg)
-    missing, unexpected = net.load_state_dict(state["model"], strict=False)
-    assert not unexpected and all(name.startswith("vgg.") for name in missing), (missing, unexpected)
-    return net.eval(), config, state
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,134 @@
+"""Garment mask accuracy against exact ground truth (a benchmark, not a test).
+
+    python benchmarks/bench_mask.py --composites 160 --out runs/mask-bench
+
+Val-split photos on plain uniform backgrounds give garments whose mask is certain; they are
+composited onto real textured backgrounds taken from other val photos, at three scales and
+random positions, a quarter of them as pairs (two garments, e.g. shoes). Prints mean IoU, the
+share of images with IoU >= 0.9 and lost-garment counts for the first release's mask (GrabCut,
+largest component only) and today's (every sizeable component, holes filled), and writes
+contact sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by
+eye), the composites with both masks, and an audit sheet of 24 val photos with today's mask.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from fashiongen.garment_mask import DEFAULT_RULES, _grabcut, garment_mask
+from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
+from fashiongen.metrics.mask_benchmark import (background_from, certain_mask, composite, cutout_of, iou,
+                                               pair_recall)
+from fashiongen.training.data import read_records, split_of
+
+CANVAS = (400, 533)  # (W, H): the dataset's typical portrait photo
+SCALES = (0.45, 0.65, 0.85)
+SIDE = 256           # both methods see the same 256 px long side working copy
+
+
+def first_release_mask(image: np.ndarray) -> np.ndarray:
+    """The first release's mask: GrabCut from the border, largest component only, holes filled."""
+    height, width = image.shape[:2]
+    mask = _grabcut(image, DEFAULT_RULES)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return np.ones((height, width), np.float32)
+    mask = (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return cv2.drawContours(np.zeros_like(mask), contours, -1, 1, thickness=cv2.FILLED).astype(np.float32)
+
+
+METHODS = {"first release (largest component)": first_release_mask, "current (all components)": garment_mask}
+
+
+def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Show a mask on its photo: background dimmed and tinted blue."""
+    keep = (mask > 0.5)[..., None]
+    dimmed = (image.astype(np.float32) * 0.35 + np.array([0, 0, 120], np.float32)).clip(0, 255).astype(np.uint8)
+    return np.where(keep, image, dimmed)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="../shared/data/clothing")
+    parser.add_argument("--composites", type=int, default=160)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/mask-bench")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+
+    records, _ = read_records(args.data, min_class_images=1)
+    records = [record for record in records if split_of(record.image_id) == "val"]
+    cutouts, backgrounds, audit = [], [], []
+    for record in records:
+        try:
+            photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
+        except ImageError:
+            continue
+        certain = certain_mask(photo)
+        if certain is not None:
+            cutouts.append(cutout_of(photo, certain, record.label))
+        else:
+            backgrounds.append(background_from(photo, garment_mask(photo), CANVAS))
+        if len(audit) < 24 and rng.random() < 0.1:
+            audit.append(photo)
+    print(f"{len(records)} val photos: {len(cutouts)} on plain backgrounds (certain masks), "
+          f"{len(backgrounds)} textured backgrounds")
+    sheet = [resize(tint(c.image, c.mask), (96, 128)) for c in cutouts[:48]]
+    Image.fromarray(make_grid(sheet, 12)).save(out / "certain-cutouts.png")
+
+    shoes = [c for c in cutouts if c.label == "Shoes"] or cutouts
+    scores = {name: [] for name in METHODS}
+    recalls = {name: [] for name in METHODS}
+    seconds = {name: [] for name in METHODS}
+    examples = []
+    for index in range(args.composites):
+        background = backgrounds[rng.integers(len(backgrounds))]
+        if index % 4 == 3:  # a pair: two garments side by side, as shoes lie in a photo
+            pair = [shoes[rng.integers(len(shoes))], cutouts[rng.integers(len(cutouts))]]
+            scale = 0.4
+            centers = [(0.27 + rng.uniform(-0.05, 0.05), 0.5 + rng.uniform(-0.15, 0.15)),
+                       (0.73 + rng.uniform(-0.05, 0.05), 0.5 + rng.uniform(-0.15, 0.15))]
+        else:
+            pair = [cutouts[rng.integers(len(cutouts))]]
+            scale = SCALES[index % len(SCALES)]
+            centers = [(0.5 + rng.uniform(-0.2, 0.2) * (1 - scale), 0.5 + rng.uniform(-0.2, 0.2) * (1 - scale))]
+        image, truth = composite(pair, background, scale, centers)
+        row = [image]
+        for name, method in METHODS.items():
+            started = time.perf_counter()
+            predicted = method(resize_long_side(image, SIDE))
+            seconds[name].append(time.perf_counter() - started)
+            predicted = cv2.resize(predicted.astype(np.float32), CANVAS, interpolation=cv2.INTER_LINEAR)
+            scores[name].append(iou(predicted, truth))
+            if len(pair) == 2:
+                recalls[name].append(pair_recall(predicted, truth))
+            row.append(tint(image, predicted))
+        if len(examples) < 12 * 3:
+            examples += [resize(tile, (96, 128)) for tile in row]
+    Image.fromarray(make_grid(examples, 12)).save(out / "composites.png")
+    Image.fromarray(make_grid([resize(tint(p, garment_mask(p)), (150, 200)) for p in audit], 8)).save(
+        out / "audit-val.png")
+
+    pairs = len(next(iter(recalls.values())))
+    print(f"\n{args.composites} composites ({pairs} pairs), canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
+    print(f"{'method':<36}{'mean IoU':>10}{'IoU>=0.9':>10}{'lost in pair':>14}{'ms/image':>10}")
+    for name in METHODS:
+        values = np.array(scores[name])
+        lost = sum(recall < 0.5 for recall in recalls[name])
+        print(f"{name:<36}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
+              f"{1000 * statistics.median(seconds[name]):>10.0f}")
+    print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | first release | current), audit-val.png")
+
+
+if __name__ == "__main__":
+    main()

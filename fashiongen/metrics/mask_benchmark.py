@@ -1,0 +1,113 @@
+"""Garment-mask benchmark with exact ground truth: garments cut from photos where the mask is
+certain, composited onto real backgrounds from other photos, at several scales and positions.
+
+The pieces are pure numpy/OpenCV functions so tests can run them on drawn shapes; the command
+``python benchmarks/bench_mask.py`` runs them on the val split of the shared photos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from fashiongen.garment_mask import clean_mask
+
+
+@dataclass(frozen=True)
+class Cutout:
+    image: np.ndarray   # (h, w, 3) uint8, the garment's bounding box
+    mask: np.ndarray    # (h, w) float32 in [0, 1], exact by construction
+    label: str          # garment class, e.g. "Shoes"
+
+
+def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """Intersection over union of two (H, W) masks thresholded at 0.5 (1.0 when both are empty)."""
+    a, b = predicted > 0.5, truth > 0.5
+    union = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / union) if union else 1.0
+
+
+def certain_mask(photo: np.ndarray, border: float = 0.04, max_border_std: float = 10.0,
+                 threshold: float = 28.0) -> np.ndarray | None:
+    """The garment mask of a photo on a plain, uniform background, or None when the background is not plain.
+
+    The background colour is the median of the frame's border band; pixels further than
+    ``threshold`` from it (CIELAB distance) are garment. Refused (None) when the border varies
+    (std above ``max_border_std``), i.e. when the background is a bed, floor or wall texture.
+    """
+    h, w = photo.shape[:2]
+    lab = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB).astype(np.float32)
+    band_y, band_x = max(2, int(h * border)), max(2, int(w * border))
+    ring = np.concatenate([lab[:band_y].reshape(-1, 3), lab[-band_y:].reshape(-1, 3),
+                           lab[:, :band_x].reshape(-1, 3), lab[:, -band_x:].reshape(-1, 3)])
+    if ring.std(axis=0).max() > max_border_std:
+        return None
+    distance = np.linalg.norm(lab - np.median(ring, axis=0), axis=2)
+    mask = clean_mask((distance > threshold).astype(np.uint8))
+    coverage = mask.mean()
+    if not 0.05 <= coverage <= 0.8 or mask[:band_y].any() or mask[-band_y:].any():
+        return None
+    return mask.astype(np.float32)
+
+
+def cutout_of(photo: np.ndarray, mask: np.ndarray, label: str) -> Cutout:
+    """Crop a photo and its mask to the mask's bounding box."""
+    ys, xs = np.nonzero(mask > 0.5)
+    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    return Cutout(photo[box].copy(), mask[box].astype(np.float32), label)
+
+
+def background_from(photo: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A garment-free background of ``size`` = (W, H): the largest mask-free band of ``photo``
+    (top, bottom, left or right), mirror-tiled over the canvas."""
+    h, w = photo.shape[:2]
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    bands = [photo[:rows.min()], photo[rows.max() + 1:], photo[:, :cols.min()], photo[:, cols.max() + 1:]] \
+        if len(rows) else [photo]
+    band = max(bands, key=lambda b: b.shape[0] * b.shape[1])
+    if min(band.shape[:2]) < 8:
+        band = photo[: max(8, h // 8)]
+    width, height = size
+    reps_y, reps_x = -(-height // band.shape[0]) + 1, -(-width // band.shape[1]) + 1
+    row = np.concatenate([band if i % 2 == 0 else band[:, ::-1] for i in range(reps_x)], axis=1)
+    tiled = np.concatenate([row if i % 2 == 0 else row[::-1] for i in range(reps_y)], axis=0)
+    return np.ascontiguousarray(tiled[:height, :width])
+
+
+def composite(cutouts: list[Cutout], background: np.ndarray, scale: float, centers: list[tuple[float, float]]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Place cutouts on a background; their long side is ``scale`` x the canvas's short side.
+
+    Args:
+        cutouts: one garment, or two for a pair.
+        background: (H, W, 3) uint8 canvas.
+        centers: one (x, y) per cutout, as fractions of the canvas.
+    Returns:
+        image (H, W, 3) uint8 and its exact mask (H, W) float32 in {0, 1}.
+    """
+    image = background.astype(np.float32).copy()
+    truth = np.zeros(background.shape[:2], np.float32)
+    height, width = truth.shape
+    for cutout, (cx, cy) in zip(cutouts, centers):
+        ch, cw = cutout.mask.shape
+        factor = scale * min(height, width) / max(ch, cw)
+        new_w, new_h = max(2, round(cw * factor)), max(2, round(ch * factor))
+        piece = cv2.resize(cutout.image, (new_w, new_h), interpolation=cv2.INTER_AREA).astype(np.float32)
+        alpha = cv2.resize(cutout.mask, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        x0 = int(np.clip(round(cx * width - new_w / 2), 0, max(0, width - new_w)))
+        y0 = int(np.clip(round(cy * height - new_h / 2), 0, max(0, height - new_h)))
+        x1, y1 = min(width, x0 + new_w), min(height, y0 + new_h)
+        a = alpha[:y1 - y0, :x1 - x0, None]
+        image[y0:y1, x0:x1] = piece[:y1 - y0, :x1 - x0] * a + image[y0:y1, x0:x1] * (1 - a)
+        truth[y0:y1, x0:x1] = np.maximum(truth[y0:y1, x0:x1], (a[..., 0] > 0.5).astype(np.float32))
+    return np.clip(image + 0.5, 0, 255).astype(np.uint8), truth
+
+
+def pair_recall(predicted: np.ndarray, truth: np.ndarray) -> float:
+    """Smallest share of any ground-truth component that the prediction covers: near 0 means a
+    whole garment of a pair (one shoe) was lost."""
+    count, labels = cv2.connectedComponents((truth > 0.5).astype(np.uint8))
+    shares = [float((predicted[labels == index] > 0.5).mean()) for index in range(1, count)]
+    return min(shares) if shares else 1.0
