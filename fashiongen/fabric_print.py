@@ -108,8 +108,8 @@ def lay_tile(tile: np.ndarray, output_size: tuple[int, int], where: Placement, r
     """Tile ``tile`` over an output of ``output_size`` = (W, H), ``repeats`` tiles across ``where.width``.
 
     ``tile`` (h, w, 3) uint8 must be seamless (see :func:`seamless_tile`). Rotated by ``angle``
-    degrees (counter-clockwise) about ``where.center``; ``displacement`` (H, W, 2) shifts the
-    lookup per pixel. Returns (H, W, 3) uint8.
+    degrees (counter-clockwise) about ``where.center``, with a tile centred there; ``displacement``
+    (H, W, 2) then shifts the lookup per pixel (dx, dy). Returns (H, W, 3) uint8.
     """
     width, height = output_size
     period = max(2.0, where.width / repeats)  # on-garment width of one tile, in output pixels
@@ -117,20 +117,20 @@ def lay_tile(tile: np.ndarray, output_size: tuple[int, int], where: Placement, r
     # Resample the tile to its on-garment size first (area filter: no aliasing when shrinking).
     tile = cv2.resize(tile, (max(2, round(period)), tile_height),
                       interpolation=cv2.INTER_AREA if period < tile.shape[1] else cv2.INTER_CUBIC)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    xs -= where.center[0]
-    ys -= where.center[1]
-    if displacement is not None:
-        xs += displacement[..., 0]
-        ys += displacement[..., 1]
     theta = np.deg2rad(angle)
-    cos, sin = np.float32(np.cos(theta)), np.float32(np.sin(theta))
-    u = cos * xs - sin * ys  # output -> pattern coordinates: rotate by -angle (image y points down)
-    v = sin * xs + cos * ys
-    # Centre a tile on the garment, then wrap into the tile (remap's BORDER_WRAP blends across the seam).
-    u = np.mod(u + tile.shape[1] / 2, tile.shape[1]).astype(np.float32)
-    v = np.mod(v + tile.shape[0] / 2, tile.shape[0]).astype(np.float32)
-    return cv2.remap(tile, u, v, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    cos, sin = float(np.cos(theta)), float(np.sin(theta))
+    cx, cy = where.center
+    # Output -> tile coordinates: rotate by -angle about the centre (image y points down), then
+    # wrap into the tile (BORDER_WRAP blends across the seam).
+    to_tile = np.float32([[cos, -sin, -cos * cx + sin * cy + tile.shape[1] / 2],
+                          [sin, cos, -sin * cx - cos * cy + tile.shape[0] / 2]])
+    laid = cv2.warpAffine(tile, to_tile, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_WRAP)
+    if displacement is None:
+        return laid
+    map_x = displacement[..., 0] + np.arange(width, dtype=np.float32)[None, :]
+    map_y = displacement[..., 1] + np.arange(height, dtype=np.float32)[:, None]
+    return cv2.remap(laid, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def feathered(mask: np.ndarray, radius: float) -> np.ndarray:
@@ -158,11 +158,26 @@ def print_on_garment(garment: np.ndarray, tile: np.ndarray, mask: np.ndarray, re
     height, width = garment.shape[:2]
     if mask.shape != (height, width):
         raise ValueError(f"mask shape {mask.shape} does not match the garment's {(height, width)}")
-    shading, displacement = garment_shading(garment, mask)
-    laid = lay_tile(seamless_tile(tile), (width, height), placement(mask), repeats, angle,
+    result = garment.copy()
+    ys, xs = np.nonzero(mask > 0)
+    if len(xs) == 0:
+        return result
+    # Everything below works on the garment's bounding box only.
+    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop, crop_mask = garment[top:bottom, left:right], np.clip(mask[top:bottom, left:right], 0, 1)
+    where = placement(mask)
+    where = Placement((where.center[0] - left, where.center[1] - top), where.width)
+    shading, displacement = garment_shading(crop, crop_mask)
+    laid = lay_tile(seamless_tile(tile), (right - left, bottom - top), where, repeats, angle,
                     displacement if follow_folds else None)
-    printed = laid.astype(np.float32) * shading[..., None]
-    alpha = feathered(np.clip(mask, 0, 1), max(0.75, max(height, width) / 600))[..., None] * float(strength)
-    out = garment.astype(np.float32) * (1 - alpha) + printed * alpha
-    out = np.clip(out + 0.5, 0, 255).astype(np.uint8)
-    return np.where(alpha > 0, out, garment)
+    # Feather inwards, then let the soft edge reach full cover quickly: no rim of the old fabric.
+    radius = max(0.75, max(height, width) / 600)
+    alpha = np.minimum(1.0, 2.0 * feathered(crop_mask, radius)) * np.float32(strength)
+    printed = laid.astype(np.float32)
+    printed *= shading[..., None]
+    base = crop.astype(np.float32)
+    printed -= base
+    printed *= alpha[..., None]
+    base += printed + 0.5  # where alpha is 0 this is the garment's own value, exactly
+    result[top:bottom, left:right] = np.clip(base, 0, 255).astype(np.uint8)
+    return result

@@ -29,25 +29,38 @@ def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
-def certain_mask(photo: np.ndarray, border: float = 0.04, max_border_std: float = 10.0,
-                 threshold: float = 28.0) -> np.ndarray | None:
-    """The garment mask of a photo on a plain, uniform background, or None when the background is not plain.
+def certain_mask(photo: np.ndarray, border: float = 0.04, max_residual: float = 10.0,
+                 threshold: float = 30.0, edge_contrast: float = 1.5) -> np.ndarray | None:
+    """The garment mask of a photo on a plain background, or None when the background is not plain.
 
-    The background colour is the median of the frame's border band; pixels further than
-    ``threshold`` from it (CIELAB distance) are garment. Refused (None) when the border varies
-    (std above ``max_border_std``), i.e. when the background is a bed, floor or wall texture.
+    The background is modelled as a smooth colour gradient (a plane per CIELAB channel fitted to
+    the frame's border band, which absorbs uneven light); pixels further than ``threshold`` from
+    it are garment. Refused (None) when the border does not fit the plane (residual std above
+    ``max_residual``: a bed, floor or wall texture), when the garment touches the frame, or when
+    its edge is not clearly brighter or darker or more colourful than the background
+    (20th percentile of the edge's distance below ``edge_contrast`` x ``threshold``).
     """
     h, w = photo.shape[:2]
     lab = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB).astype(np.float32)
     band_y, band_x = max(2, int(h * border)), max(2, int(w * border))
-    ring = np.concatenate([lab[:band_y].reshape(-1, 3), lab[-band_y:].reshape(-1, 3),
-                           lab[:, :band_x].reshape(-1, 3), lab[:, -band_x:].reshape(-1, 3)])
-    if ring.std(axis=0).max() > max_border_std:
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    ring = np.zeros((h, w), bool)
+    ring[:band_y], ring[-band_y:], ring[:, :band_x], ring[:, -band_x:] = True, True, True, True
+    design = np.stack([np.ones(h * w, np.float32), xs.ravel() / w, ys.ravel() / h], axis=1)
+    coefficients, *_ = np.linalg.lstsq(design[ring.ravel()], lab.reshape(-1, 3)[ring.ravel()], rcond=None)
+    background = (design @ coefficients).reshape(h, w, 3)
+    residual = lab - background
+    if residual[ring].std(axis=0).max() > max_residual:
         return None
-    distance = np.linalg.norm(lab - np.median(ring, axis=0), axis=2)
+    distance = np.linalg.norm(residual, axis=2)
     mask = clean_mask((distance > threshold).astype(np.uint8))
     coverage = mask.mean()
-    if not 0.05 <= coverage <= 0.8 or mask[:band_y].any() or mask[-band_y:].any():
+    if not 0.05 <= coverage <= 0.8 or (mask & ring).any():
+        return None
+    # The garment's own edge must stand well clear of the background (a white shirt on a white
+    # sheet, or blue shorts on a blue wall, would give a mask that is not certain).
+    edge = mask.astype(bool) & ~cv2.erode(mask, np.ones((5, 5), np.uint8)).astype(bool)
+    if np.percentile(distance[edge], 20) < edge_contrast * threshold:
         return None
     return mask.astype(np.float32)
 

@@ -56,3 +56,27 @@ def edge_f1(output: np.ndarray, content: np.ndarray, tolerance: int = 2) -> floa
     precision = (out_edges & content_dilated).sum() / out_edges.sum()
     recall = (content_edges & out_dilated).sum() / content_edges.sum()
     return float(2 * precision * recall / (precision + recall)) if precision + recall else 0.0
+
+
+def masked_grams(features: dict[str, torch.Tensor], mask: np.ndarray) -> dict[str, torch.Tensor]:
+    """Gram matrices over the masked region only: each tap's positions weighted by the (H, W)
+    mask in [0, 1] resized to that tap, normalised by C x (sum of weights)."""
+    grams = {}
+    for tap in STYLE_TAPS:
+        _, channels, height, width = features[tap].shape
+        weight = torch.from_numpy(cv2.resize(mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA))
+        flat = features[tap].reshape(channels, height * width)
+        w = weight.reshape(1, -1)
+        grams[tap] = (flat * w) @ flat.T / (channels * w.sum().clamp_min(1.0))
+    return grams
+
+
+def gram_distance(grams: dict[str, torch.Tensor], reference: dict[str, torch.Tensor]) -> float:
+    """Mean over relu1_2..relu4_3 of ||G - G_ref|| / ||G_ref|| (lower is closer)."""
+    return sum(float((grams[tap] - reference[tap]).norm() / reference[tap].norm()) for tap in STYLE_TAPS) / len(STYLE_TAPS)
+
+
+def lowpass_luminance(image: np.ndarray, sigma: float) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H, W) float32 Gaussian-blurred luminance in [0, 1] (the shading)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    return cv2.GaussianBlur(gray, (0, 0), sigma)
