@@ -4,7 +4,7 @@
 
 Photos on plain backgrounds (a smooth colour gradient; about 4 % of the set, any split) give
 garments whose mask is certain; they are composited onto real textured backgrounds taken from
-val photos, at three scales and
+other photos (the largest garment-free band of a photo, scaled to cover the canvas), at three scales and
 random positions, a quarter of them as pairs (two garments, e.g. shoes). Prints mean IoU, the
 share of images with IoU >= 0.9 and lost-garment counts for the first release's mask (GrabCut,
 largest component only) and today's (every sizeable component, holes filled), and writes
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="../shared/data/clothing")
     parser.add_argument("--composites", type=int, default=160)
-    parser.add_argument("--backgrounds", type=int, default=200, help="textured val backgrounds to draw from")
+    parser.add_argument("--backgrounds", type=int, default=200, help="textured backgrounds to draw from")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/mask-bench")
     args = parser.parse_args(argv)
@@ -79,12 +79,15 @@ def main(argv: list[str] | None = None) -> None:
         certain = certain_mask(photo)
         if certain is not None:
             cutouts.append(cutout_of(photo, certain, record.label))
-        elif split_of(record.image_id) == "val" and len(backgrounds) < args.backgrounds:
-            backgrounds.append(background_from(photo, garment_mask(photo), CANVAS))
-            if len(audit) < 24 and rng.random() < 0.15:
+        else:
+            if split_of(record.image_id) == "val" and len(audit) < 24 and rng.random() < 0.1:
                 audit.append(photo)
+            background = background_from(photo, garment_mask(photo), CANVAS) \
+                if len(backgrounds) < args.backgrounds else None
+            if background is not None:
+                backgrounds.append(background)
     print(f"{len(records)} photos: {len(cutouts)} on plain backgrounds (certain masks), "
-          f"{len(backgrounds)} textured val backgrounds")
+          f"{len(backgrounds)} textured backgrounds")
     sheet = [resize(tint(c.image, c.mask), (96, 128)) for c in cutouts[:96]]
     Image.fromarray(make_grid(sheet, 12)).save(out / "certain-cutouts.png")
 

@@ -32,7 +32,7 @@ class MaskRules:
     """What a plausible garment mask looks like, in fractions of the work image."""
     border: float = 0.04            # band along the frame seeded as certain background
     iterations: int = 4             # GrabCut iterations
-    min_component: float = 0.15     # keep components at least this share of the largest one...
+    min_component: float = 0.05     # keep components at least this share of the largest one...
     min_component_area: float = 0.004  # ...and at least this share of the image
     min_coverage: float = 0.04      # a garment covers at least this share of the photo
     max_coverage: float = 0.85      # and at most this (more means GrabCut kept the room)

@@ -72,21 +72,27 @@ def cutout_of(photo: np.ndarray, mask: np.ndarray, label: str) -> Cutout:
     return Cutout(photo[box].copy(), mask[box].astype(np.float32), label)
 
 
-def background_from(photo: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A garment-free background of ``size`` = (W, H): the largest mask-free band of ``photo``
-    (top, bottom, left or right), mirror-tiled over the canvas."""
+def background_from(photo: np.ndarray, mask: np.ndarray, size: tuple[int, int],
+                    min_share: float = 0.2) -> np.ndarray | None:
+    """A garment-free background of ``size`` = (W, H) from a photo: its largest mask-free band
+    (top, bottom, left or right, with a small safety margin), scaled to cover the canvas and
+    centre-cropped. None when no band holds ``min_share`` of the photo (too little background)."""
     h, w = photo.shape[:2]
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    bands = [photo[:rows.min()], photo[rows.max() + 1:], photo[:, :cols.min()], photo[:, cols.max() + 1:]] \
-        if len(rows) else [photo]
+    rows, cols = np.flatnonzero(mask.max(axis=1) > 0.05), np.flatnonzero(mask.max(axis=0) > 0.05)
+    if not len(rows):
+        return None
+    margin = max(4, int(0.03 * max(h, w)))
+    bands = [photo[:max(0, rows.min() - margin)], photo[rows.max() + 1 + margin:],
+             photo[:, :max(0, cols.min() - margin)], photo[:, cols.max() + 1 + margin:]]
     band = max(bands, key=lambda b: b.shape[0] * b.shape[1])
-    if min(band.shape[:2]) < 8:
-        band = photo[: max(8, h // 8)]
+    if band.shape[0] * band.shape[1] < min_share * h * w or min(band.shape[:2]) < 16:
+        return None
     width, height = size
-    reps_y, reps_x = -(-height // band.shape[0]) + 1, -(-width // band.shape[1]) + 1
-    row = np.concatenate([band if i % 2 == 0 else band[:, ::-1] for i in range(reps_x)], axis=1)
-    tiled = np.concatenate([row if i % 2 == 0 else row[::-1] for i in range(reps_y)], axis=0)
-    return np.ascontiguousarray(tiled[:height, :width])
+    factor = max(width / band.shape[1], height / band.shape[0])
+    scaled = cv2.resize(band, (max(width, round(band.shape[1] * factor)), max(height, round(band.shape[0] * factor))),
+                        interpolation=cv2.INTER_CUBIC)
+    top, left = (scaled.shape[0] - height) // 2, (scaled.shape[1] - width) // 2
+    return np.ascontiguousarray(scaled[top:top + height, left:left + width])
 
 
 def composite(cutouts: list[Cutout], background: np.ndarray, scale: float, centers: list[tuple[float, float]]
