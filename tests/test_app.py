@@ -143,6 +143,19 @@ def test_client_stylize_endpoint(app_server, files):
     assert max(result.size) == 512 and abs(result.size[0] / result.size[1] - 200 / 260) < 0.01
 
 
+def test_client_stylize_in_print_mode_with_a_library_pattern(app_server, files):
+    client = Client(app_server, verbose=False)
+    garment = np.asarray(Image.open(files["garment"]))
+    path = client.predict(garment=handle_file(files["garment"]), mode="print", library_pattern="tartan", repeats=5,
+                          pattern_angle=30, output_size=260, api_name="/stylize")
+    result = np.asarray(Image.open(path).convert("RGB"))
+    assert result.shape == garment.shape and not np.array_equal(result, garment)
+    assert np.abs(result[:4, :4].astype(int) - garment[:4, :4]).max() <= 1  # the wall is kept
+    uploaded = client.predict(garment=handle_file(files["garment"]), pattern=handle_file(files["pattern"]),
+                              mode="print", api_name="/stylize")
+    assert max(Image.open(uploaded).size) == 512
+
+
 def test_client_gets_clear_errors(app_server, files):
     client = Client(app_server, verbose=False)
     with pytest.raises(Exception, match="not an image"):

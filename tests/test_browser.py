@@ -77,3 +77,34 @@ def test_restyle_this_design_sends_it_to_the_style_tab(page):
             continue
     page.wait_for_selector("#garment-preview img[src]", timeout=10_000)
     assert page.get_by_role("tab", name="Style transfer").get_attribute("aria-selected") == "true"
+
+
+def test_trend_grid_is_there_when_the_page_opens(page):
+    page.reload()
+    # No control touched: the default seed's grid arrives by itself, and the gallery offers no upload.
+    page.wait_for_function("document.querySelectorAll('#designs img').length === 16", timeout=60_000)
+    assert page.locator("#designs").get_by_text("Drop Media Here").count() == 0
+
+
+def test_library_pattern_prints_on_the_garment(page, image_file):
+    page.reload()
+    page.get_by_role("tab", name="Style transfer").click()
+    page.locator("#garment-upload input[type=file]").set_input_files(image_file(draw_garment(), "garment.png"))
+    page.wait_for_selector("#garment-preview img[src]", timeout=60_000)
+    page.locator("#pattern-source").get_by_text("Library").click()
+    # A library textile switches the mode to print (the user could switch back).
+    page.wait_for_function("document.querySelector('#mode input[value=print]').checked", timeout=30_000)
+    page.get_by_text("Repeats across the garment").first.wait_for(state="visible", timeout=30_000)
+    page.locator("#restyle").click()
+    page.wait_for_selector("#result img[src]", timeout=90_000)
+    assert page.locator("#result img").first.get_attribute("src")
+
+
+def test_examples_show_thumbnails_and_fill_the_uploads(page):
+    page.reload()
+    page.get_by_role("tab", name="Style transfer").click()
+    thumbnails = page.locator(".gallery img, table img")
+    thumbnails.first.wait_for(timeout=30_000)
+    assert thumbnails.count() >= 2  # pictures, not file names
+    thumbnails.first.click()
+    page.wait_for_selector("#garment-preview img[src]", timeout=60_000)
