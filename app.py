@@ -30,9 +30,10 @@ from fashiongen.garment_mask import image_to_mask, mask_to_image
 from fashiongen.images import ImageError, load_image
 from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_MOTIF, DEFAULT_OUTPUT_SIDE,
                                DEFAULT_PATTERN_SCALE, DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_DESIGNS,
-                               MAX_MORPH_STEPS, MAX_MOTIF, MAX_OUTPUT_SIDE, MAX_PATTERN_SCALE, MAX_PIXELS, MAX_REPEATS,
+                               MAX_MORPH_STEPS, MAX_MOTIF, MAX_OUTPUT_SIDE, MAX_PATTERN_ANGLE, MAX_PATTERN_SCALE, MAX_PIXELS,
+                               MAX_REPEATS,
                                MAX_SEED, MAX_UPLOAD_MB, MAX_VARIETY, MIN_DESIGNS, MIN_MORPH_STEPS, MIN_MOTIF,
-                               MIN_OUTPUT_SIDE, MIN_PATTERN_SCALE, MIN_REPEATS, MIN_VARIETY)
+                               MIN_OUTPUT_SIDE, MIN_PATTERN_ANGLE, MIN_PATTERN_SCALE, MIN_REPEATS, MIN_VARIETY)
 from fashiongen.patterns import DEFAULT_COLORS, KINDS, PatternSpec, draw_pattern, parse_hex_color, spec_from_json
 from fashiongen.pipeline import CHECKPOINT_DIR, MorphRequest, Pipeline, RestyleRequest, SampleRequest, whole
 from fashiongen.trends import Design, enlarge
@@ -324,7 +325,8 @@ def build_style_tab(handlers: Handlers) -> StyleTab:
                               label="Pattern scale", info="How large the motif appears on the garment.")
             repeats = gr.Slider(MIN_REPEATS, MAX_REPEATS, value=DEFAULT_REPEATS, step=0.5, visible=False,
                                 label="Repeats across the garment", info="How many pattern repeats span its width.")
-            pattern_angle = gr.Slider(-90, 90, value=0, step=5, label="Pattern angle (°)", visible=False)
+            pattern_angle = gr.Slider(MIN_PATTERN_ANGLE, MAX_PATTERN_ANGLE, value=0, step=5, label="Pattern angle (°)",
+                                      visible=False)
             output_size = gr.Slider(MIN_OUTPUT_SIDE, MAX_OUTPUT_SIDE, value=DEFAULT_OUTPUT_SIDE, step=32,
                                     label="Output size (long side, px)")
             run = gr.Button("Restyle", variant="primary", elem_id="restyle")

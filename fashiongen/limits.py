@@ -23,3 +23,25 @@ MIN_PATTERN_SCALE, MAX_PATTERN_SCALE, DEFAULT_PATTERN_SCALE = 0.5, 4.0, 1.0   # 
 MIN_REPEATS, MAX_REPEATS, DEFAULT_REPEATS = 1.0, 40.0, 6.0                     # print: repeats across the garment
 MIN_PATTERN_ANGLE, MAX_PATTERN_ANGLE = -180.0, 180.0                          # print: degrees
 MIN_MOTIF, MAX_MOTIF, DEFAULT_MOTIF = 8, 128, 40                                # library pattern motif (px)
+
+
+def markdown_table() -> str:
+    """The README's limits table, written from the values above (``python -m fashiongen.limits``)."""
+    rows = [
+        ("upload size", f"at most {MAX_UPLOAD_MB} MB per file"),
+        ("upload pixels", f"at most {MAX_PIXELS // 1_000_000} megapixels (refused from the header), sides >= {MIN_SIDE} px"),
+        ("designs per grid", f"{MIN_DESIGNS}-{MAX_DESIGNS} (default {DEFAULT_DESIGNS})"),
+        ("seed", f"0-{MAX_SEED} (default {DEFAULT_SEED})"),
+        ("variety", f"{MIN_VARIETY}-{MAX_VARIETY:g} (default {DEFAULT_VARIETY})"),
+        ("morph steps", f"{MIN_MORPH_STEPS}-{MAX_MORPH_STEPS} (default {DEFAULT_MORPH_STEPS})"),
+        ("output size (long side)", f"{MIN_OUTPUT_SIDE}-{MAX_OUTPUT_SIDE} px (default {DEFAULT_OUTPUT_SIDE})"),
+        ("artistic pattern scale", f"{MIN_PATTERN_SCALE:g}-{MAX_PATTERN_SCALE:g} (default {DEFAULT_PATTERN_SCALE:g})"),
+        ("print repeats across the garment", f"{MIN_REPEATS:g}-{MAX_REPEATS:g} (default {DEFAULT_REPEATS:g})"),
+        ("print pattern angle", f"{MIN_PATTERN_ANGLE:g} to {MAX_PATTERN_ANGLE:g} degrees"),
+        ("library motif size", f"{MIN_MOTIF}-{MAX_MOTIF} px (default {DEFAULT_MOTIF})"),
+    ]
+    return "\n".join(["| limit | value |", "| --- | --- |"] + [f"| {name} | {value} |" for name, value in rows])
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -43,3 +43,4 @@ def test_random_specs_and_colours():
     assert kinds == set(KINDS)
     assert parse_hex_color("#ff8000") == (255, 128, 0)
     assert parse_hex_color("rgba(10, 20, 30, 1)") == (10, 20, 30)
+

@@ -13,7 +13,11 @@ import torch
 
 def to_unit(images: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
     """(B, H, W, 3) uint8 -> (B, 3, H, W) float32 in [0, 1]."""
-    tensor = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(images))
+    if isinstance(images, torch.Tensor):
+        tensor = images
+    else:
+        array = np.ascontiguousarray(images)
+        tensor = torch.from_numpy(array if array.flags.writeable else array.copy())
     return tensor.to(device).permute(0, 3, 1, 2).float() / 255.0
 
 
