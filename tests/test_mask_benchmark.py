@@ -1,0 +1,54 @@
+"""The mask benchmark's pieces on drawn shapes: exact ground truth, IoU, pair recall."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from fashiongen.metrics.mask_benchmark import (Cutout, background_from, certain_mask, composite, cutout_of, iou,
+                                               pair_recall)
+
+
+def _plain_photo() -> np.ndarray:
+    image = Image.new("RGB", (120, 160), (225, 220, 210))
+    ImageDraw.Draw(image).rectangle([30, 40, 90, 120], fill=(30, 60, 140))
+    return np.array(image)
+
+
+def _textured(size=(100, 80)) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return rng.integers(90, 170, (size[1], size[0], 3), dtype=np.uint8)
+
+
+def test_certain_mask_of_a_plain_photo_is_exact_and_textured_photos_are_refused():
+    photo = _plain_photo()
+    mask = certain_mask(photo)
+    truth = np.zeros(photo.shape[:2], np.float32)
+    truth[40:121, 30:91] = 1
+    assert mask is not None and iou(mask, truth) > 0.99  # the opening rounds the rectangle's corners
+    assert certain_mask(_textured((120, 160))) is None
+
+
+def test_a_perfect_mask_scores_one_and_a_pair_keeps_both_garments():
+    cut = cutout_of(_plain_photo(), certain_mask(_plain_photo()), "Shoes")
+    assert cut.image.shape[:2] == cut.mask.shape == (81, 61)
+    image, truth = composite([cut, cut], _textured(), 0.4, [(0.25, 0.5), (0.75, 0.5)])
+    assert image.shape == (80, 100, 3) and truth.dtype == np.float32
+    assert iou(truth, truth) == 1.0 and pair_recall(truth, truth) == 1.0
+    one_lost = truth.copy()
+    one_lost[:, 50:] = 0
+    assert pair_recall(one_lost, truth) == 0.0 and 0.4 < iou(one_lost, truth) < 0.6
+    # The garment's own pixels are in the image where the truth says so (edges are resampled).
+    inner = cv2.erode((truth > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert np.abs(image[inner].astype(int) - np.array([30, 60, 140])).max() <= 2
+
+
+def test_background_is_taken_from_the_garment_free_band():
+    photo = _textured((100, 200))
+    mask = np.zeros((200, 100), np.float32)
+    mask[150:190, 20:80] = 1  # garment at the bottom: the top band is free
+    background = background_from(photo, mask, (50, 60))
+    assert background.shape == (60, 50, 3)
+    assert background_from(photo, np.ones_like(mask), (50, 60)) is None  # no free band at all
+    assert isinstance(Cutout(photo[:2, :2], mask[:2, :2], "x"), Cutout)
