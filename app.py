@@ -23,7 +23,6 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-from PIL import Image
 
 from fashiongen.errors import InputError, ModelUnavailable
 from fashiongen.garment_mask import image_to_mask, mask_to_image
@@ -36,6 +35,7 @@ from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_MOT
                                MIN_OUTPUT_SIDE, MIN_PATTERN_ANGLE, MIN_PATTERN_SCALE, MIN_REPEATS, MIN_VARIETY)
 from fashiongen.patterns import DEFAULT_COLORS, KINDS, PatternSpec, draw_pattern, parse_hex_color, spec_from_json
 from fashiongen.pipeline import CHECKPOINT_DIR, MorphRequest, Pipeline, RestyleRequest, SampleRequest, whole
+from fashiongen.recipes import read_recipe, save_with_recipe
 from fashiongen.trends import Design, enlarge
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -91,13 +91,12 @@ def load_upload(path: str | None, what: str) -> np.ndarray:
         raise ImageError(f"{what.capitalize()}: {error}") from error
 
 
-def save_png(image: np.ndarray, stem: str) -> str:
-    """Write to a fresh file in the app's temp folder (Gradio serves only what handlers return)."""
+def save_png(image: np.ndarray, stem: str, recipe: dict) -> str:
+    """Write a PNG with its recipe to a fresh file in the app's temp folder (Gradio serves only
+    what handlers return)."""
     folder = Path(tempfile.gettempdir()) / "fashiongen-outputs"
     folder.mkdir(exist_ok=True)
-    path = folder / f"{stem}-{uuid.uuid4().hex[:10]}.png"
-    Image.fromarray(image).save(path)
-    return str(path)
+    return str(save_with_recipe(image, recipe, folder / f"{stem}-{uuid.uuid4().hex[:10]}.png"))
 
 
 def library_spec(kind: str, color_a: str, color_b: str, motif: float, angle: float, seed: float) -> PatternSpec:
@@ -143,17 +142,23 @@ class Handlers:
                                 float(variety))
         return self.pipeline.sample(request)
 
+    def _gallery(self, designs: list[Design]) -> list[tuple[str, str]]:
+        """Each design as a PNG carrying its recipe, with its caption."""
+        return [(save_png(enlarge(d.image, DISPLAY_SIDE), f"{d.label}-seed{d.seed}", self.pipeline.design_recipe(d)),
+                 d.caption) for d in designs]
+
     def sample(self, classes: list[str] | None, count: float = DEFAULT_DESIGNS, seed: float = DEFAULT_SEED,
-               variety: float = DEFAULT_VARIETY) -> list[tuple[np.ndarray, str]]:
-        """Public /sample: gallery of (image, caption) for the requested garment types."""
-        return [(enlarge(d.image, DISPLAY_SIDE), d.caption) for d in self._designs(classes, count, seed, variety)]
+               variety: float = DEFAULT_VARIETY) -> list[tuple[str, str]]:
+        """Public /sample: gallery of (PNG with recipe, caption) for the requested garment types."""
+        return self._gallery(self._designs(classes, count, seed, variety))
 
     def sample_with_sheet(self, classes, count, seed, variety, progress=gr.Progress()):
         """The UI's generate: the gallery and the downloadable grid from one generator run."""
         progress(0, desc="Drawing designs")
         designs = self._designs(classes, count, seed, variety)
-        gallery = [(enlarge(d.image, DISPLAY_SIDE), d.caption) for d in designs]
-        return gallery, save_png(self.pipeline.sample_sheet(designs), "fashiongen-designs")
+        sheet = save_png(self.pipeline.sample_sheet(designs), "fashiongen-designs",
+                         self.pipeline.grid_recipe(designs))
+        return self._gallery(designs), sheet
 
     def morph(self, label: str, seed_a: float, seed_b: float, steps: float = DEFAULT_MORPH_STEPS,
               variety: float = DEFAULT_VARIETY) -> np.ndarray:
@@ -194,12 +199,12 @@ class Handlers:
             garment_image, pattern_input, mode=mode, strength=float(strength), preserve_colors=bool(preserve_colors),
             garment_only=bool(garment_only), mask=mask, pattern_scale=float(pattern_scale), repeats=float(repeats),
             pattern_angle=float(pattern_angle), output_size=whole(output_size, "Output size")))
-        return result.image, save_png(result.image, "fashiongen-restyled")
+        return result.image, save_png(result.image, "fashiongen-restyled", result.recipe)
 
     def stylize(self, garment: str, pattern: str | None = None, strength: float = 1.0, preserve_colors: bool = False,
                 garment_only: bool = False, pattern_scale: float = DEFAULT_PATTERN_SCALE,
                 output_size: float = DEFAULT_OUTPUT_SIDE, mode: str = "artistic", pattern_angle: float = 0.0,
-                repeats: float = DEFAULT_REPEATS, library_pattern: str | None = None, mask: str | None = None) -> np.ndarray:
+                repeats: float = DEFAULT_REPEATS, library_pattern: str | None = None, mask: str | None = None) -> str:
         """Public /stylize: garment file, and a pattern file or ``library_pattern`` (a kind, or JSON
         with kind/scale/angle/seed/colors), optional mask file (white = garment) -> restyled image."""
         garment_image = load_upload(garment, "garment")
@@ -211,11 +216,37 @@ class Handlers:
         if mask:
             picture = load_upload(mask, "mask")
             mask_array = image_to_mask(picture, (picture.shape[1], picture.shape[0]))
-        return self.pipeline.restyle(RestyleRequest(
+        result = self.pipeline.restyle(RestyleRequest(
             garment_image, pattern_input, mode=mode or "artistic", strength=float(strength),
             preserve_colors=bool(preserve_colors), garment_only=bool(garment_only), mask=mask_array,
             pattern_scale=float(pattern_scale), repeats=float(repeats), pattern_angle=float(pattern_angle),
-            output_size=whole(output_size, "Output size"))).image
+            output_size=whole(output_size, "Output size")))
+        return save_png(result.image, "fashiongen-restyled", result.recipe)
+
+    def reproduce(self, recipe_file: str | None, garment: str | None = None, pattern: str | None = None,
+                  mask: str | None = None) -> tuple[str, str]:
+        """A fashiongen PNG (and, for a restyle, its garment and any uploaded pattern or painted
+        mask) -> the image made again, as a PNG with its recipe, and a line saying what was done."""
+        if not recipe_file:
+            raise InputError("Please upload a PNG that fashiongen made.")
+        recipe = read_recipe(recipe_file)
+        if recipe["kind"] == "trend":
+            design = self.pipeline.reproduce_design(recipe)
+            image = enlarge(design.image, DISPLAY_SIDE)
+            original = load_image(recipe_file)
+            same = original.shape == image.shape and np.array_equal(original, image)
+            note = (f"{design.caption} regenerated with {recipe['model']['file']}: "
+                    + ("identical to the uploaded image." if same else "the uploaded image differs (edited or "
+                       "made on another execution provider)."))
+            return save_png(image, f"{design.label}-seed{design.seed}", self.pipeline.design_recipe(design)), note
+        mask_array = None
+        if mask:
+            picture = load_upload(mask, "mask")
+            mask_array = image_to_mask(picture, (picture.shape[1], picture.shape[0]))
+        result = self.pipeline.reproduce_restyle(recipe, load_upload(garment, "garment"),
+                                                 load_upload(pattern, "pattern") if pattern else None, mask_array)
+        return (save_png(result.image, "fashiongen-restyled", result.recipe),
+                f"Restyled again in {recipe['mode']} mode with the recipe's settings.")
 
 
 # -- tabs ---------------------------------------------------------------------------------------
@@ -389,8 +420,28 @@ def build_style_tab(handlers: Handlers) -> StyleTab:
     return StyleTab(garment_file)
 
 
+def build_reproduce_tab(handlers: Handlers) -> None:
+    gr.Markdown("Every PNG fashiongen writes carries its recipe (model version, class, seed, every control). "
+                "Upload one to make it again; for a restyle, add the garment photo it was made from (and the "
+                "uploaded pattern or painted mask, if it used them).")
+    with gr.Row():
+        with gr.Column():
+            recipe_file = gr.File(label="A PNG from fashiongen", file_types=[".png"], elem_id="recipe-upload")
+            with gr.Accordion("For a restyle", open=False):
+                garment = gr.File(label="Garment photo", file_types=["image"])
+                pattern = gr.File(label="Uploaded pattern (library patterns are redrawn)", file_types=["image"])
+                mask = gr.File(label="Painted mask (white = garment), if one was used", file_types=["image"])
+            run = gr.Button("Reproduce", variant="primary", elem_id="reproduce")
+        with gr.Column():
+            result = gr.Image(label="Made again", type="filepath", format="png", interactive=False,
+                              elem_id="reproduced")
+            note = gr.Markdown(elem_id="reproduce-note")
+    run.click(user_errors(handlers.reproduce), [recipe_file, garment, pattern, mask], [result, note],
+              api_name="reproduce", concurrency_id="style")
+
+
 def build_demo(pipeline: Pipeline) -> gr.Blocks:
-    """The two-tab UI over ``pipeline``; API endpoints /sample, /morph and /stylize."""
+    """The UI over ``pipeline``; API endpoints /sample, /morph, /stylize and /reproduce."""
     handlers = Handlers(pipeline)
     with gr.Blocks(title="fashiongen") as demo:
         gr.Markdown("# fashiongen\nAI-assisted fashion ideation: sample new garment designs, then restyle garments "
@@ -401,6 +452,8 @@ def build_demo(pipeline: Pipeline) -> gr.Blocks:
                 trend = build_trend_tab(demo, handlers)
             with gr.Tab("Style transfer", id="style"):
                 style = build_style_tab(handlers)
+            with gr.Tab("Reproduce", id="reproduce"):
+                build_reproduce_tab(handlers)
         trend.restyle_selected.click(user_errors(handlers.design_file), [trend.gallery, trend.selected],
                                      style.garment_file, api_visibility="private").success(
             lambda: gr.Tabs(selected="style"), None, tabs, api_visibility="private")

@@ -9,7 +9,7 @@ Quality, per pair, then averaged:
   pattern laid flat at the scale print mode used, over the same region (lower is better);
 - fabric kept: correlation inside the mask of the input's low-pass luminance (its shading) with
   the output's, after dividing out the laid pattern's own luminance for print mode (higher is better);
-- background kept: mean absolute change outside the mask, 0-255 (lower is better).
+- background kept: mean absolute change where the mask is 0, 0-255 (lower is better).
 Latency: medians at 512 and 1024 px, all methods in this one process, interleaved.
 The contact sheet (garment | pattern | print | artistic | peer) shows dataset photos: keep it
 out of the repository unless it is built from the project's own designs (--garments-from-model).
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
                 scores[method]["pattern"].append(gram_distance(grams, reference))
                 scores[method]["fabric"].append(fabric_correlation(garment, output, mask,
                                                                    bent if method == "print" else None))
-                outside = mask < 0.5
+                outside = mask <= 0  # strictly outside: the soft edge belongs to the garment
                 change = np.abs(output.astype(float) - garment.astype(float)).mean(axis=2)
                 scores[method]["background"].append(float(change[outside].mean()) if outside.any() else 0.0)
             if args.sheet and p_index == g_index % len(PATTERNS):

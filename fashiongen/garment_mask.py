@@ -49,6 +49,9 @@ def _grabcut(small: np.ndarray, rules: MaskRules) -> np.ndarray:
     seeds = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
     seeds[:band_y], seeds[-band_y:], seeds[:, :band_x], seeds[:, -band_x:] = (cv2.GC_BGD,) * 4
     background_model, foreground_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut initialises its colour models with k-means from OpenCV's (per-thread) RNG; seeding it
+    # makes the mask, and so every recipe that relies on it, reproducible.
+    cv2.setRNGSeed(0)
     try:
         cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), seeds, None, background_model, foreground_model,
                     rules.iterations, cv2.GC_INIT_WITH_MASK)

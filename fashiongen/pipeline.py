@@ -7,6 +7,7 @@ into whatever their users see.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_OUT
                                DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_PATTERN_ANGLE, MAX_REPEATS,
                                MIN_PATTERN_ANGLE, MIN_REPEATS)
 from fashiongen.patterns import PatternSpec, draw_pattern
+from fashiongen.recipes import sha256_pixels
 from fashiongen.restyle import STYLE_SIDE, Stylizer, apply_mask, check_output_size, check_strength, keep_colors
 from fashiongen.runtime import ModelFileError, OnnxModel, device_name
 from fashiongen.trends import Design, TrendSampler, design_sheet
@@ -72,6 +74,7 @@ class RestyleRequest:
 class RestyleResult:
     image: np.ndarray                    # (H, W, 3) uint8, long side = output_size
     mask: np.ndarray | None              # (H, W) float32 mask that was applied, None if none
+    recipe: dict = field(default_factory=dict)  # how to make it again (see fashiongen.recipes)
 
 
 def whole(value, name: str) -> int:
@@ -149,6 +152,31 @@ class Pipeline:
     def sample(self, request: SampleRequest) -> list[Design]:
         return self._trend().sample(list(request.classes), request.count, request.seed, request.variety)
 
+    def design_recipe(self, design: Design) -> dict:
+        """The recipe of one design: model file and hash, class, seed, variety, resolution."""
+        sampler = self._trend()
+        return {"kind": "trend", "model": {"file": sampler.model.path.name, "sha256": sampler.model.sha256},
+                "class": design.label, "seed": design.seed, "variety": design.variety,
+                "resolution": sampler.resolution}
+
+    def grid_recipe(self, designs: list[Design]) -> dict:
+        """The recipe of a downloaded grid: the model and each design's class, seed and variety."""
+        recipes = [self.design_recipe(design) for design in designs]
+        return {"kind": "trend-grid", "model": recipes[0]["model"], "resolution": recipes[0]["resolution"],
+                "designs": [{key: r[key] for key in ("class", "seed", "variety")} for r in recipes]}
+
+    def reproduce_design(self, recipe: dict) -> Design:
+        """Regenerate a design from its recipe: bit-identical on the same execution provider.
+
+        Raises:
+            InputError: not a trend recipe, or made by another model file than the one loaded.
+        """
+        if recipe.get("kind") != "trend":
+            raise InputError("This recipe is a restyle, not a trend design; reproduce it with its garment photo.")
+        sampler = self._trend()
+        _check_model(recipe, sampler.model)
+        return sampler.sample([recipe["class"]], 1, int(recipe["seed"]), float(recipe["variety"]))[0]
+
     def sample_sheet(self, designs: list[Design]) -> np.ndarray:
         """The designs already drawn, as one (H, W, 3) uint8 grid (no second generator run)."""
         if not designs:
@@ -170,9 +198,55 @@ class Pipeline:
         """Restyle a garment in print or artistic mode; the one entry point for UI, API and scripts."""
         if request.mode not in MODES:
             raise InputError(f"Mode must be 'print' or 'artistic', got {request.mode!r}")
+        result = self._artistic(request) if request.mode == "artistic" else self._print(request)
+        return RestyleResult(result.image, result.mask, self._restyle_recipe(request))
+
+    def _restyle_recipe(self, request: RestyleRequest) -> dict:
+        pattern = request.pattern
+        recipe = {"kind": "restyle", "mode": request.mode, "strength": float(request.strength),
+                  "preserve_colors": bool(request.preserve_colors), "garment_only": bool(request.garment_only),
+                  "pattern_scale": float(request.pattern_scale), "repeats": float(request.repeats),
+                  "pattern_angle": float(request.pattern_angle), "output_size": int(request.output_size),
+                  "garment_sha256": sha256_pixels(request.garment),
+                  "pattern": ({"library": dataclasses.asdict(pattern)} if isinstance(pattern, PatternSpec)
+                              else {"upload_sha256": sha256_pixels(pattern)}),
+                  "mask": None if request.mask is None else {"sha256": sha256_pixels(
+                      (np.clip(request.mask, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None].repeat(3, 2))}}
         if request.mode == "artistic":
-            return self._artistic(request)
-        return self._print(request)
+            model = self._style().model
+            recipe["model"] = {"file": model.path.name, "sha256": model.sha256}
+        return recipe
+
+    def reproduce_restyle(self, recipe: dict, garment: np.ndarray, pattern: np.ndarray | None = None,
+                          mask: np.ndarray | None = None) -> RestyleResult:
+        """Restyle again from a recipe, given the same garment (and uploaded pattern and painted mask,
+        when the recipe used them); each is checked against the hash the recipe holds.
+
+        Raises:
+            InputError: not a restyle recipe, another model version, or an input that differs.
+        """
+        if recipe.get("kind") != "restyle":
+            raise InputError("This recipe is a trend design, not a restyle; reproduce it without uploads.")
+        if recipe["mode"] == "artistic":
+            _check_model(recipe, self._style().model)
+        if sha256_pixels(garment) != recipe["garment_sha256"]:
+            raise InputError("This garment photo is not the one the recipe was made from (its pixels differ).")
+        if "library" in recipe["pattern"]:
+            fields = dict(recipe["pattern"]["library"])
+            pattern_input = PatternSpec(**{**fields, "colors": tuple(tuple(c) for c in fields.get("colors", ()))})
+        else:
+            if pattern is None:
+                raise InputError("This restyle used an uploaded pattern; supply that pattern image too.")
+            if sha256_pixels(pattern) != recipe["pattern"]["upload_sha256"]:
+                raise InputError("This pattern is not the one the recipe was made from (its pixels differ).")
+            pattern_input = pattern
+        if recipe.get("mask") is not None and mask is None:
+            raise InputError("This restyle used a painted mask; supply that mask (white = garment) too.")
+        return self.restyle(RestyleRequest(
+            garment, pattern_input, mode=recipe["mode"], strength=recipe["strength"],
+            preserve_colors=recipe["preserve_colors"], garment_only=recipe["garment_only"],
+            mask=mask if recipe.get("mask") is not None else None, pattern_scale=recipe["pattern_scale"],
+            repeats=recipe["repeats"], pattern_angle=recipe["pattern_angle"], output_size=recipe["output_size"]))
 
     def _mask_at(self, request: RestyleRequest, target: np.ndarray) -> np.ndarray:
         height, width = target.shape[:2]
@@ -213,6 +287,15 @@ class Pipeline:
         if request.preserve_colors:
             result = np.where(mask[..., None] > 0, keep_colors(result, target), target).astype(np.uint8)
         return RestyleResult(result, mask)
+
+
+def _check_model(recipe: dict, model: OnnxModel) -> None:
+    """InputError unless the recipe was made by exactly this model file."""
+    made_by = recipe.get("model") or {}
+    if made_by.get("sha256") != model.sha256:
+        raise InputError(f"This image was made by another version of the model ({made_by.get('file', 'unknown')}, "
+                         f"sha256 {str(made_by.get('sha256'))[:12]}...); this server runs {model.path.name} "
+                         f"(sha256 {model.sha256[:12]}...), so it would not come out the same.")
 
 
 def _check_print(request: RestyleRequest) -> None:

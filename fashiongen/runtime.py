@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from fashiongen.recipes import sha256_file
+
 logger = logging.getLogger("fashiongen")
 
 PROVIDER_LABELS = {"CUDAExecutionProvider": "CUDA GPU", "CPUExecutionProvider": "CPU"}
@@ -98,6 +100,11 @@ class OnnxModel:
             logger.warning("%s: %s was requested but is not usable here; running on %s", self.path.name,
                            requested_providers()[0], self.provider)
         logger.info("%s runs on %s", self.path.name, self.provider)
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """SHA-256 of the model file: recipes name the exact model that made an image."""
+        return sha256_file(self.path)
 
     @property
     def provider_label(self) -> str:

@@ -22,7 +22,8 @@ from fashiongen.runtime import OnnxModel
 class Design:
     image: np.ndarray   # (R, R, 3) uint8 RGB, the generator's native resolution
     label: str          # garment type, e.g. "T-Shirt"
-    seed: int           # reproduces this design alone
+    seed: int           # reproduces this design alone (with the variety)
+    variety: float = 1.0  # noise truncation it was drawn with
 
     @property
     def caption(self) -> str:
@@ -82,7 +83,7 @@ class TrendSampler:
         labels = [chosen[index % len(chosen)] for index in range(count)]
         z = np.stack([self.noise(s, variety) for s in seeds])
         class_ids = np.array([self.classes.index(label) for label in labels], dtype=np.int64)
-        return [Design(image, label, s) for image, label, s in zip(self.generate(z, class_ids), labels, seeds)]
+        return [Design(image, label, s, variety) for image, label, s in zip(self.generate(z, class_ids), labels, seeds)]
 
     def morph(self, label: str, seed_a: int, seed_b: int, steps: int = 8, variety: float = 1.0) -> list[np.ndarray]:
         """``steps`` images walking from seed_a to seed_b along the great circle (slerp) of z."""

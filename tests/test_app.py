@@ -24,6 +24,10 @@ def files(image_file):
 
 # -- the Gradio adapters on tiny models ---------------------------------------------------------
 
+def _pixels(path: str) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
 @pytest.fixture
 def handlers(tiny_pipeline):
     from app import Handlers
@@ -34,9 +38,9 @@ def handlers(tiny_pipeline):
 def test_sample_handler_returns_captioned_gallery_and_sheet(handlers):
     gallery = handlers.sample(["Hat"], 3, 5, 0.8)
     assert [caption for _, caption in gallery] == ["Hat · seed 5", "Hat · seed 6", "Hat · seed 7"]
-    assert gallery[0][0].shape[2] == 3
+    assert _pixels(gallery[0][0]).shape[2] == 3
     again, sheet_path = handlers.sample_with_sheet(["Hat"], 3, 5, 0.8)
-    assert all(np.array_equal(a[0], b[0]) for a, b in zip(gallery, again))
+    assert all(np.array_equal(_pixels(a[0]), _pixels(b[0])) for a, b in zip(gallery, again))
     sheet = Image.open(sheet_path)
     assert sheet.size[0] > sheet.size[1] > 0
 
@@ -65,7 +69,7 @@ def test_sample_handler_explains_mistakes(handlers, args, fragment):
 def test_stylize_handler_and_upload_errors(handlers, files):
     from app import user_errors
 
-    out = handlers.stylize(files["garment"], files["pattern"], 0.8, True, True, 1.0, 200)
+    out = _pixels(handlers.stylize(files["garment"], files["pattern"], 0.8, True, True, 1.0, 200))
     assert out.shape == (200, round(200 * 200 / 260), 3)
     stylize = user_errors(handlers.stylize)
     with pytest.raises(gr.Error, match="Garment: This file is not an image"):
@@ -81,11 +85,12 @@ def test_stylize_handler_and_upload_errors(handlers, files):
 def test_stylize_api_takes_a_library_pattern_and_a_mask(handlers, files, image_file):
     garment = np.asarray(Image.open(files["garment"]))
     black = image_file(np.zeros_like(garment), "mask.png")  # keep everything
-    kept = handlers.stylize(files["garment"], None, 1.0, output_size=260, mode="print", library_pattern="tartan",
-                            mask=black)
+    kept = _pixels(handlers.stylize(files["garment"], None, 1.0, output_size=260, mode="print",
+                                    library_pattern="tartan", mask=black))
     assert np.array_equal(kept, garment)
-    printed = handlers.stylize(files["garment"], None, 1.0, output_size=260, mode="print",
-                               library_pattern='{"kind": "stripes", "scale": 20, "colors": ["#ff0000", "#0000ff"]}')
+    printed = _pixels(handlers.stylize(
+        files["garment"], None, 1.0, output_size=260, mode="print",
+        library_pattern='{"kind": "stripes", "scale": 20, "colors": ["#ff0000", "#0000ff"]}'))
     assert printed.shape == garment.shape and not np.array_equal(printed, garment)
     assert np.array_equal(printed[:3, :3], garment[:3, :3])  # the wall (background) is untouched
 
@@ -110,7 +115,7 @@ def test_inference_failure_stays_with_that_request(handlers, files, monkeypatch)
     with pytest.raises(gr.Error, match="could not process"):
         user_errors(handlers.stylize)(files["garment"], files["pattern"], 1.0)
     monkeypatch.setattr(session, "run", original)
-    assert handlers.stylize(files["garment"], files["pattern"], 1.0, output_size=128).shape[0] == 128
+    assert _pixels(handlers.stylize(files["garment"], files["pattern"], 1.0, output_size=128)).shape[0] == 128
 
 
 def test_missing_model_is_reported_per_feature(tiny_pipeline, files):
@@ -121,7 +126,8 @@ def test_missing_model_is_reported_per_feature(tiny_pipeline, files):
     with pytest.raises(gr.Error, match="style_transfer.onnx is missing"):
         user_errors(no_style.stylize)(files["garment"], files["pattern"], 1.0)
     # Print mode needs no network, so it still works.
-    assert no_style.stylize(files["garment"], files["pattern"], 1.0, mode="print", output_size=128).shape[0] == 128
+    assert _pixels(no_style.stylize(files["garment"], files["pattern"], 1.0, mode="print",
+                                    output_size=128)).shape[0] == 128
 
 
 # -- the real app on 127.0.0.1 ------------------------------------------------------------------
