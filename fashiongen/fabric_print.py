@@ -7,8 +7,8 @@ a painting of it. So the pattern is
    copies across the garment's width, rotated by ``angle``;
 2. bent along the folds: displaced by the gradient of the garment's smoothed shading;
 3. lit like the garment: multiplied by the garment's own shading (folds, shadows, highlights),
-   estimated from a median-filtered, blurred luminance divided by its coarse average, so the
-   garment's original colour and small prints do not show through;
+   estimated from a median-filtered, blurred luminance divided by its coarse average and
+   compressed (``SHADING_GAIN``), so the garment's original colour and prints do not show through;
 4. laid inside the garment mask only, feathered inwards: pixels outside the mask are unchanged.
 """
 
@@ -22,7 +22,9 @@ import numpy as np
 
 SHADING_SIDE = 256        # shading and folds are estimated at this long side (they are smooth by nature)
 FOLD_DISPLACEMENT = 0.012  # largest fold displacement, as a share of the garment's long side
-SHADING_RANGE = (0.35, 1.5)  # darkest shadow and brightest highlight a print can take
+SHADING_RANGE = (0.5, 1.3)  # darkest shadow and brightest highlight a print can take
+SHADING_GAIN = 0.6        # share of the measured light variation kept: strong enough for folds, too weak
+                          # for an old print's contrast to show through
 SEAM_TOLERANCE = 2.0      # edges differing this much more than neighbouring pixels get a mirrored tiling
 
 
@@ -85,13 +87,14 @@ def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
     luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     side = max(size)
     # The median removes small prints and logos (edges and all); the blurs keep folds and light.
-    kernel = max(3, (side // 48) | 1)
+    kernel = max(3, (side // 16) | 1)
     luma = cv2.medianBlur(luma, kernel).astype(np.float32) / 255.0 + 1e-3
     fine = _masked_blur(luma, weight, max(1.0, side / 160))
     coarse = _masked_blur(luma, weight, side / 10)
     mean = float((fine * weight).sum() / max(weight.sum(), 1.0)) if weight.any() else float(fine.mean())
     # Local folds and shadows (fine / coarse) at full strength, the slow light falloff at half.
-    shading = np.clip(fine / coarse * np.sqrt(coarse / mean), *SHADING_RANGE).astype(np.float32)
+    shading = fine / coarse * np.sqrt(coarse / mean)
+    shading = np.clip(1.0 + SHADING_GAIN * (shading - 1.0), *SHADING_RANGE).astype(np.float32)
     shading = np.where(weight > 0, shading, 1.0).astype(np.float32)
     smooth = cv2.GaussianBlur(shading, (0, 0), max(1.0, side / 100))
     gradient = np.stack([cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)], -1)
