@@ -25,6 +25,7 @@ from fashiongen.errors import InputError
 from fashiongen.limits import MAX_PIXELS, MIN_SIDE
 
 ImageSource = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")  # what folders are scanned for
 
 
 class ImageError(InputError):

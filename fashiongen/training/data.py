@@ -28,14 +28,13 @@ from PIL import Image
 from tqdm import tqdm
 
 from fashiongen.garment_mask import DEFAULT_RULES
-from fashiongen.images import ImageError, center_square_crop, load_image, make_grid, resize
+from fashiongen.images import IMAGE_SUFFIXES, ImageError, center_square_crop, load_image, make_grid, resize
 from fashiongen.patterns import draw_pattern, random_spec
 from fashiongen import prepare
 from fashiongen.prepare import prepare_photo
 
 EXCLUDED_LABELS = frozenset({"Not sure", "Other", "Skip"})
 MIN_CLASS_IMAGES = 60
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 PHOTO_MAX_SIDE = 1024  # photos are decoded at most this large before preparation
 
 
