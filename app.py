@@ -13,11 +13,13 @@ refuses to start.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import sys
 import tempfile
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +128,38 @@ def gallery_path(gallery: list | None, index: int | None) -> str:
     return str(path)
 
 
+MAX_HISTORY = 200  # entries kept per browser session (newest first)
+
+
+def history_view(history: list[dict]) -> list[tuple[str, str]]:
+    return [(entry["path"], entry["caption"]) for entry in history]
+
+
+def add_to_history(history: list[dict] | None, paths, captions) -> list[dict]:
+    """Put new outputs (PNG paths with recipes) at the front of this session's history."""
+    entries = []
+    for path, caption in zip(paths, captions):
+        try:
+            entries.append({"path": str(path), "caption": caption, "recipe": read_recipe(path)})
+        except InputError:
+            continue  # not one of ours: nothing to remember
+    return (entries[::-1] + list(history or []))[:MAX_HISTORY]
+
+
+def history_zip(history: list[dict] | None) -> str:
+    """All of this session's outputs (with their recipes inside) as one zip file."""
+    if not history:
+        raise InputError("Nothing in this session's history yet: generate or restyle something first.")
+    folder = Path(tempfile.gettempdir()) / "fashiongen-outputs"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"fashiongen-history-{uuid.uuid4().hex[:10]}.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for index, entry in enumerate(history):
+            archive.write(entry["path"], f"{index + 1:03d}-{Path(entry['path']).stem}.png")
+        archive.writestr("recipes.json", json.dumps([entry["recipe"] for entry in history], indent=2))
+    return str(path)
+
+
 def _hex(color: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*color)
 
@@ -159,6 +193,33 @@ class Handlers:
         sheet = save_png(self.pipeline.sample_sheet(designs), "fashiongen-designs",
                          self.pipeline.grid_recipe(designs))
         return self._gallery(designs), sheet
+
+    # -- the same calls, remembered in this browser session's history (a gr.State, per user) --
+
+    def sample_remembered(self, classes: list[str] | None, count: float = DEFAULT_DESIGNS,
+                          seed: float = DEFAULT_SEED, variety: float = DEFAULT_VARIETY, history: list | None = None):
+        gallery = self.sample(classes, count, seed, variety)
+        return gallery, add_to_history(history, *zip(*gallery))
+
+    def sample_with_sheet_remembered(self, classes, count, seed, variety, history, progress=gr.Progress()):
+        gallery, sheet = self.sample_with_sheet(classes, count, seed, variety, progress)
+        history = add_to_history(history, *zip(*gallery))
+        return gallery, sheet, history, history_view(history)
+
+    def restyle_ui_remembered(self, *inputs_and_history, progress=gr.Progress()):
+        *inputs, history = inputs_and_history
+        image, path = self.restyle_ui(*inputs, progress=progress)
+        history = add_to_history(history, [path], ["restyle"])
+        return image, path, history, history_view(history)
+
+    def stylize_remembered(self, garment: str, pattern: str | None = None, strength: float = 1.0,
+                           preserve_colors: bool = False, garment_only: bool = False,
+                           pattern_scale: float = DEFAULT_PATTERN_SCALE, output_size: float = DEFAULT_OUTPUT_SIDE,
+                           mode: str = "artistic", pattern_angle: float = 0.0, repeats: float = DEFAULT_REPEATS,
+                           library_pattern: str | None = None, mask: str | None = None, history: list | None = None):
+        path = self.stylize(garment, pattern, strength, preserve_colors, garment_only, pattern_scale, output_size,
+                            mode, pattern_angle, repeats, library_pattern, mask)
+        return path, add_to_history(history, [path], ["restyle"])
 
     def morph(self, label: str, seed_a: float, seed_b: float, steps: float = DEFAULT_MORPH_STEPS,
               variety: float = DEFAULT_VARIETY) -> np.ndarray:
@@ -264,7 +325,7 @@ class TrendTab:
     restyle_selected: gr.Button
 
 
-def build_trend_tab(demo: gr.Blocks, handlers: Handlers) -> TrendTab:
+def build_trend_tab(demo: gr.Blocks, handlers: Handlers, history: gr.State, history_gallery: gr.Gallery) -> TrendTab:
     pipeline = handlers.pipeline
     sampler = pipeline.sampler
     classes = sampler.classes if sampler else []
@@ -302,12 +363,14 @@ def build_trend_tab(demo: gr.Blocks, handlers: Handlers) -> TrendTab:
 
     new_seed.click(lambda: int.from_bytes(os.urandom(4), "little") % MAX_SEED, outputs=seed, api_visibility="private")
     sample_inputs = [garment_types, count, seed, variety]
-    run_sample = user_errors(handlers.sample_with_sheet)
-    generate.click(run_sample, sample_inputs, [gallery, sheet], api_visibility="private", concurrency_id="trend",
+    generate.click(user_errors(handlers.sample_with_sheet_remembered), [*sample_inputs, history],
+                   [gallery, sheet, history, history_gallery], api_visibility="private", concurrency_id="trend",
                    concurrency_limit=1)
     if sampler is not None:  # a first-time visitor sees designs before touching a control
-        demo.load(run_sample, sample_inputs, [gallery, sheet], api_visibility="private", concurrency_id="trend")
-    api_sample.click(user_errors(handlers.sample), sample_inputs, gallery, api_name="sample", concurrency_id="trend")
+        demo.load(user_errors(handlers.sample_with_sheet), sample_inputs, [gallery, sheet], api_visibility="private",
+                  concurrency_id="trend")
+    api_sample.click(user_errors(handlers.sample_remembered), [*sample_inputs, history], [gallery, history],
+                     api_name="sample", concurrency_id="trend")
     morph_button.click(user_errors(handlers.morph), [morph_type, seed_a, seed_b, steps, variety], morph_strip,
                        api_name="morph", concurrency_id="trend")
     # Unqueued: the selection must land before a quick click on "Restyle this design".
@@ -320,7 +383,7 @@ class StyleTab:
     garment_file: gr.File
 
 
-def build_style_tab(handlers: Handlers) -> StyleTab:
+def build_style_tab(handlers: Handlers, history: gr.State, history_gallery: gr.Gallery) -> StyleTab:
     pipeline = handlers.pipeline
     if pipeline.stylizer is None:
         gr.Markdown(f"**Style transfer is unavailable:** {pipeline.notices.get('style')} Print mode still works.")
@@ -373,6 +436,7 @@ def build_style_tab(handlers: Handlers) -> StyleTab:
     api_run = gr.Button(visible=False)
     api_library = gr.Textbox(visible=False)
     api_mask = gr.File(visible=False)
+    api_result = gr.Image(type="filepath", format="png", visible=False)  # /stylize's PNG, recipe inside
     example_garment = gr.Image(type="filepath", visible=False, label="Garment")
     example_pattern = gr.Image(type="filepath", visible=False, label="Pattern")
     garments = sorted(EXAMPLES_DIR.glob("garment-*.png")) if EXAMPLES_DIR.is_dir() else []
@@ -409,14 +473,15 @@ def build_style_tab(handlers: Handlers) -> StyleTab:
     gr.on([pattern_source.change, kind.change, color_a.change, color_b.change, motif.release, library_angle.release,
            pattern_seed.change], user_errors(handlers.draw_library_pattern), library_inputs, library_preview,
           api_visibility="private")
-    run.click(user_errors(handlers.restyle_ui),
+    run.click(user_errors(handlers.restyle_ui_remembered),
               [garment_file, pattern_source, pattern_file, *library_inputs, mode, strength, preserve, garment_only,
-               mask_editor, scale, repeats, pattern_angle, output_size],
-              [result, result_file], api_visibility="private", concurrency_id="style", concurrency_limit=1)
-    api_run.click(user_errors(handlers.stylize),
+               mask_editor, scale, repeats, pattern_angle, output_size, history],
+              [result, result_file, history, history_gallery], api_visibility="private", concurrency_id="style",
+              concurrency_limit=1)
+    api_run.click(user_errors(handlers.stylize_remembered),
                   [garment_file, pattern_file, strength, preserve, garment_only, scale, output_size, mode,
-                   pattern_angle, repeats, api_library, api_mask],
-                  result, api_name="stylize", concurrency_id="style")
+                   pattern_angle, repeats, api_library, api_mask, history],
+                  [api_result, history], api_name="stylize", concurrency_id="style")
     return StyleTab(garment_file)
 
 
@@ -440,6 +505,20 @@ def build_reproduce_tab(handlers: Handlers) -> None:
               api_name="reproduce", concurrency_id="style")
 
 
+def build_history(history: gr.State) -> gr.Gallery:
+    """This browser session's outputs, newest first (gr.State: one user never sees another's)."""
+    with gr.Accordion("Session history", open=False):
+        view = gr.Gallery(label="Your designs and restyles in this session, newest first", columns=8, height="auto",
+                          interactive=False, elem_id="history")
+        download = gr.DownloadButton("Download history (zip, recipes inside)", size="sm")
+        api_history = gr.Button(visible=False)  # carries /history: this session's recipes, newest first
+        recipes = gr.JSON(visible=False)
+    download.click(user_errors(history_zip), history, download, api_visibility="private")
+    api_history.click(lambda entries: [entry["recipe"] for entry in entries or []], history, recipes,
+                      api_name="history")
+    return view
+
+
 def build_demo(pipeline: Pipeline) -> gr.Blocks:
     """The UI over ``pipeline``; API endpoints /sample, /morph, /stylize and /reproduce."""
     handlers = Handlers(pipeline)
@@ -447,13 +526,19 @@ def build_demo(pipeline: Pipeline) -> gr.Blocks:
         gr.Markdown("# fashiongen\nAI-assisted fashion ideation: sample new garment designs, then restyle garments "
                     "with any pattern, print or painting.")
         gr.Markdown(status_markdown(pipeline), elem_id="provider-status")
+        history = gr.State([])  # per browser session
         with gr.Tabs() as tabs:
             with gr.Tab("Trend sampling", id="trend"):
-                trend = build_trend_tab(demo, handlers)
+                trend_slot = gr.Column()
             with gr.Tab("Style transfer", id="style"):
-                style = build_style_tab(handlers)
+                style_slot = gr.Column()
             with gr.Tab("Reproduce", id="reproduce"):
                 build_reproduce_tab(handlers)
+        history_gallery = build_history(history)
+        with trend_slot:
+            trend = build_trend_tab(demo, handlers, history, history_gallery)
+        with style_slot:
+            style = build_style_tab(handlers, history, history_gallery)
         trend.restyle_selected.click(user_errors(handlers.design_file), [trend.gallery, trend.selected],
                                      style.garment_file, api_visibility="private").success(
             lambda: gr.Tabs(selected="style"), None, tabs, api_visibility="private")

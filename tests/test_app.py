@@ -162,6 +162,32 @@ def test_client_stylize_in_print_mode_with_a_library_pattern(app_server, files):
     assert max(Image.open(uploaded).size) == 512
 
 
+def test_history_is_per_session_and_outputs_carry_recipes(app_server, files):
+    from fashiongen.recipes import read_recipe
+
+    alice, bob = Client(app_server, verbose=False), Client(app_server, verbose=False)
+    alice.predict(classes=["Dress"], count=3, seed=5, api_name="/sample")
+    path = alice.predict(garment=handle_file(files["garment"]), mode="print", library_pattern="gingham",
+                         output_size=200, api_name="/stylize")
+    assert read_recipe(path)["pattern"]["library"]["kind"] == "gingham"
+    history = alice.predict(api_name="/history")
+    assert [entry["kind"] for entry in history] == ["restyle", "trend", "trend", "trend"]  # newest first
+    assert [entry["seed"] for entry in history[1:]] == [7, 6, 5]
+    assert bob.predict(api_name="/history") == []  # one user never sees another's history
+
+
+def test_history_zip_holds_the_pngs_and_recipes(handlers, tmp_path):
+    import zipfile
+
+    from app import add_to_history, history_zip
+
+    entries = add_to_history([], [path for path, _ in handlers.sample(["Hat"], 2, 1, 0.8)], ["a", "b"])
+    with zipfile.ZipFile(history_zip(entries)) as archive:
+        names = archive.namelist()
+        assert len(names) == 3 and "recipes.json" in names
+        assert [r["seed"] for r in __import__("json").loads(archive.read("recipes.json"))] == [2, 1]
+
+
 def test_client_gets_clear_errors(app_server, files):
     client = Client(app_server, verbose=False)
     with pytest.raises(Exception, match="not an image"):

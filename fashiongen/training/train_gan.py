@@ -203,9 +203,10 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
                                        "discriminator": optimizer_d.state_dict()},
                             config=config, step=step,
                             extra={"classes": classes, "cpu_seconds": cpu_before + time.process_time() - cpu_start})
-        if config.snapshot_every and step % config.snapshot_every == 0 and ema is not None:
-            # Lean, resumable-free snapshots: the EMA generator alone, for the FD / probe curve.
-            save_slim_checkpoint(run_dir / f"snapshot-step{step:06d}.pt", model={"generator": ema.state_dict()},
+        if config.snapshot_every and step % config.snapshot_every == 0:
+            # Lean snapshots for the FD / probe curve: the generator alone (its EMA where there is one).
+            snapshot = ema if ema is not None else generator
+            save_slim_checkpoint(run_dir / f"snapshot-step{step:06d}.pt", model={"generator": snapshot.state_dict()},
                                  config=dataclasses.asdict(config), step=step,
                                  extra={"classes": classes, "cpu_seconds": cpu_before + time.process_time() - cpu_start})
     progress.close()
