@@ -25,6 +25,7 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from fashiongen.errors import InputError, ModelUnavailable
 from fashiongen.garment_mask import image_to_mask, mask_to_image
@@ -140,9 +141,13 @@ def add_to_history(history: list[dict] | None, paths, captions) -> list[dict]:
     entries = []
     for path, caption in zip(paths, captions):
         try:
-            entries.append({"path": str(path), "caption": caption, "recipe": read_recipe(path)})
+            recipe = read_recipe(path)
         except InputError:
             continue  # not one of ours: nothing to remember
+        if recipe["kind"] == "restyle":
+            pattern = recipe["pattern"].get("library", {}).get("kind", "uploaded pattern").replace("_", " ")
+            caption = f"{recipe['mode']} · {pattern}"
+        entries.append({"path": str(path), "caption": caption, "recipe": recipe})
     return (entries[::-1] + list(history or []))[:MAX_HISTORY]
 
 
@@ -209,7 +214,7 @@ class Handlers:
     def restyle_ui_remembered(self, *inputs_and_history, progress=gr.Progress()):
         *inputs, history = inputs_and_history
         image, path = self.restyle_ui(*inputs, progress=progress)
-        history = add_to_history(history, [path], ["restyle"])
+        history = add_to_history(history, [path], [""])
         return image, path, history, history_view(history)
 
     def stylize_remembered(self, garment: str, pattern: str | None = None, strength: float = 1.0,
@@ -219,14 +224,27 @@ class Handlers:
                            library_pattern: str | None = None, mask: str | None = None, history: list | None = None):
         path = self.stylize(garment, pattern, strength, preserve_colors, garment_only, pattern_scale, output_size,
                             mode, pattern_angle, repeats, library_pattern, mask)
-        return path, add_to_history(history, [path], ["restyle"])
+        return path, add_to_history(history, [path], [""])
+
+    def _frames(self, label, seed_a, seed_b, steps, variety, label_b) -> list[np.ndarray]:
+        frames = self.pipeline.morph(MorphRequest(label, whole(seed_a, "Seed A"), whole(seed_b, "Seed B"),
+                                                  whole(steps, "Steps"), float(variety), label_b or ""))
+        return [enlarge(frame, MORPH_FRAME_SIDE) for frame in frames]
 
     def morph(self, label: str, seed_a: float, seed_b: float, steps: float = DEFAULT_MORPH_STEPS,
-              variety: float = DEFAULT_VARIETY) -> np.ndarray:
-        """A strip of designs walking from seed A to seed B for one garment type."""
-        frames = self.pipeline.morph(MorphRequest(label, whole(seed_a, "Seed A"), whole(seed_b, "Seed B"),
-                                                  whole(steps, "Steps"), float(variety)))
-        return np.concatenate([enlarge(frame, MORPH_FRAME_SIDE) for frame in frames], axis=1)
+              variety: float = DEFAULT_VARIETY, label_b: str | None = None) -> np.ndarray:
+        """A strip of designs walking from (type A, seed A) to (type B, seed B); type B defaults to A."""
+        return np.concatenate(self._frames(label, seed_a, seed_b, steps, variety, label_b), axis=1)
+
+    def morph_with_gif(self, label, seed_a, seed_b, steps, variety, label_b):
+        """The UI's morph: the strip and an animated GIF of it (there and back)."""
+        frames = self._frames(label, seed_a, seed_b, steps, variety, label_b)
+        folder = Path(tempfile.gettempdir()) / "fashiongen-outputs"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"fashiongen-morph-{uuid.uuid4().hex[:10]}.gif"
+        loop = [Image.fromarray(frame) for frame in frames + frames[-2:0:-1]]
+        loop[0].save(path, save_all=True, append_images=loop[1:], duration=120, loop=0)
+        return np.concatenate(frames, axis=1), str(path)
 
     def design_file(self, gallery: list | None, index: int | None) -> str:
         return gallery_path(gallery, index)
@@ -350,14 +368,19 @@ def build_trend_tab(demo: gr.Blocks, handlers: Handlers, history: gr.State, hist
             with gr.Row():
                 sheet = gr.DownloadButton("Download grid (PNG)", size="sm")
                 restyle_selected = gr.Button("Restyle this design →", size="sm")
-    with gr.Accordion("Morph between two seeds", open=False):
+    with gr.Accordion("Morph between two designs (seeds and garment types)", open=False):
+        gr.Markdown("Walk from design A to design B. With two garment types the frames in between mix them: "
+                    "the middle frame of Dress -> Skirt is halfway between a dress and a skirt.")
         with gr.Row():
-            morph_type = gr.Dropdown(classes, value=classes[0] if classes else None, label="Garment type")
+            morph_type = gr.Dropdown(classes, value=classes[0] if classes else None, label="Garment type A")
             seed_a = gr.Number(value=1, precision=0, minimum=0, maximum=MAX_SEED, label="Seed A")
+            morph_type_b = gr.Dropdown(classes, value=classes[0] if classes else None, label="Garment type B")
             seed_b = gr.Number(value=2, precision=0, minimum=0, maximum=MAX_SEED, label="Seed B")
             steps = gr.Slider(MIN_MORPH_STEPS, MAX_MORPH_STEPS, value=DEFAULT_MORPH_STEPS, step=1, label="Steps")
-            morph_button = gr.Button("Morph")
-        morph_strip = gr.Image(label="Morph strip", format="png", interactive=False)
+            morph_button = gr.Button("Morph", elem_id="morph")
+        morph_strip = gr.Image(label="Morph strip", format="png", interactive=False, elem_id="morph-strip")
+        morph_gif = gr.DownloadButton("Download as animated GIF", size="sm")
+        api_morph = gr.Button(visible=False)  # carries the public /morph endpoint (strip only)
     selected = gr.State(None)
     api_sample = gr.Button(visible=False)  # carries the public /sample endpoint (gallery only)
 
@@ -371,8 +394,10 @@ def build_trend_tab(demo: gr.Blocks, handlers: Handlers, history: gr.State, hist
                   concurrency_id="trend")
     api_sample.click(user_errors(handlers.sample_remembered), [*sample_inputs, history], [gallery, history],
                      api_name="sample", concurrency_id="trend")
-    morph_button.click(user_errors(handlers.morph), [morph_type, seed_a, seed_b, steps, variety], morph_strip,
-                       api_name="morph", concurrency_id="trend")
+    morph_inputs = [morph_type, seed_a, seed_b, steps, variety, morph_type_b]
+    morph_button.click(user_errors(handlers.morph_with_gif), morph_inputs, [morph_strip, morph_gif],
+                       api_visibility="private", concurrency_id="trend")
+    api_morph.click(user_errors(handlers.morph), morph_inputs, morph_strip, api_name="morph", concurrency_id="trend")
     # Unqueued: the selection must land before a quick click on "Restyle this design".
     gallery.select(_selected_index, None, selected, api_visibility="private", queue=False)
     return TrendTab(gallery, selected, restyle_selected)

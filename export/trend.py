@@ -26,29 +26,33 @@ TOLERANCE = 1e-4
 
 
 class TrendGeneratorExport(torch.nn.Module):
-    """z (N, z_dim) float32, class_id (N,) int64 -> image (N, 3, R, R) float32 RGB in [0, 1]."""
+    """z (N, z_dim) float32, class_weights (N, K) float32 -> image (N, 3, R, R) float32 RGB in [0, 1].
+
+    One-hot rows of ``class_weights`` draw one class; other rows mix classes (the app's
+    "halfway between Dress and Skirt").
+    """
 
     def __init__(self, generator: torch.nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, z: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
-        return ((self.generator(z, class_id) + 1.0) * 0.5).clamp(0.0, 1.0)
+    def forward(self, z: torch.Tensor, class_weights: torch.Tensor) -> torch.Tensor:
+        return ((self.generator(z, class_weights) + 1.0) * 0.5).clamp(0.0, 1.0)
 
 
 def export_trend(generator: torch.nn.Module, gan: GANConfig, classes: list[str], path: str | Path,
                  provenance: str) -> float:
     """Export and return the parity error; raises AssertionError above ``TOLERANCE``."""
     wrapper = TrendGeneratorExport(generator.eval()).eval()
-    example = (torch.randn(2, gan.z_dim), torch.zeros(2, dtype=torch.int64))
-    export_onnx(wrapper, example, path, ["z", "class_id"], ["image"],
-                {"z": {0: "N"}, "class_id": {0: "N"}, "image": {0: "N"}},
+    example = (torch.randn(2, gan.z_dim), torch.nn.functional.one_hot(torch.zeros(2, dtype=torch.long), len(classes)).float())
+    export_onnx(wrapper, example, path, ["z", "class_weights"], ["image"],
+                {"z": {0: "N"}, "class_weights": {0: "N"}, "image": {0: "N"}},
                 {"classes": json.dumps(classes), "z_dim": str(gan.z_dim), "resolution": str(gan.resolution),
                  "provenance": provenance, "preprocess": PREPROCESS_NAME})
     rng = np.random.default_rng(0)
     input_sets = [{"z": rng.standard_normal((count, gan.z_dim)).astype(np.float32),
-                   "class_id": rng.integers(0, len(classes), count).astype(np.int64)}
-                  for count in (1, 7)]  # two batch sizes prove the batch axis is dynamic
+                   "class_weights": rng.dirichlet(np.ones(len(classes)), count).astype(np.float32)}
+                  for count in (1, 7)]  # two batch sizes prove the batch axis is dynamic; mixed rows on purpose
     return check_parity(wrapper, path, input_sets, TOLERANCE)
 
 

@@ -52,6 +52,7 @@ class MorphRequest:
     seed_b: int                          # end design's seed
     steps: int = DEFAULT_MORPH_STEPS     # frames, 2..16
     variety: float = DEFAULT_VARIETY
+    label_b: str = ""                    # end design's garment type ("" = the same): mixes classes on the way
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,8 @@ class Pipeline:
     def morph(self, request: MorphRequest) -> list[np.ndarray]:
         if not request.label:
             raise InputError("Pick a garment type for the morph strip.")
-        return self._trend().morph(request.label, request.seed_a, request.seed_b, request.steps, request.variety)
+        return self._trend().morph(request.label, request.seed_a, request.seed_b, request.steps, request.variety,
+                                   request.label_b or None)
 
     # -- restyling ------------------------------------------------------------------------------
 

@@ -33,7 +33,9 @@ class Design:
 class TrendSampler:
     """Draws garment designs from ``trend_generator.onnx``.
 
-    The model maps z float32 (N, z_dim) and class_id int64 (N,) to image float32 (N, 3, R, R) in [0, 1].
+    The model maps z float32 (N, z_dim) and class_weights float32 (N, K) (one-hot for one class,
+    other rows mix classes) to image float32 (N, 3, R, R) in [0, 1]. Models exported before class
+    mixing take class_id int64 (N,) instead; they sample and morph within one class only.
     """
 
     def __init__(self, path: str | Path):
@@ -66,9 +68,23 @@ class TrendSampler:
             outside = np.abs(z) > limit
         return z.astype(np.float32)
 
-    def generate(self, z: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
-        """z (N, z_dim) float32, class_ids (N,) int64 -> (N, R, R, 3) uint8."""
-        images = self.model.run(z=z.astype(np.float32), class_id=class_ids.astype(np.int64))["image"]
+    @property
+    def can_mix(self) -> bool:
+        """Whether the model takes class weights (and so can mix classes)."""
+        return "class_weights" in self.model.input_names
+
+    def generate(self, z: np.ndarray, class_ids: np.ndarray | None = None,
+                 class_weights: np.ndarray | None = None) -> np.ndarray:
+        """z (N, z_dim) float32 and class_ids (N,) int64 or class_weights (N, K) -> (N, R, R, 3) uint8."""
+        if class_weights is None:
+            class_weights = np.eye(len(self.classes), dtype=np.float32)[np.asarray(class_ids, dtype=np.int64)]
+        if self.can_mix:
+            inputs = {"class_weights": class_weights.astype(np.float32)}
+        else:
+            if not np.all(np.isin(class_weights, (0.0, 1.0))):
+                raise InputError("This trend model cannot mix garment types; re-export it with export/trend.py.")
+            inputs = {"class_id": class_weights.argmax(axis=1).astype(np.int64)}
+        images = self.model.run(z=z.astype(np.float32), **inputs)["image"]
         return np.stack([from_float(image) for image in images])
 
     def sample(self, classes: list[str] | None, count: int, seed: int, variety: float = 1.0) -> list[Design]:
@@ -85,17 +101,24 @@ class TrendSampler:
         class_ids = np.array([self.classes.index(label) for label in labels], dtype=np.int64)
         return [Design(image, label, s, variety) for image, label, s in zip(self.generate(z, class_ids), labels, seeds)]
 
-    def morph(self, label: str, seed_a: int, seed_b: int, steps: int = 8, variety: float = 1.0) -> list[np.ndarray]:
-        """``steps`` images walking from seed_a to seed_b along the great circle (slerp) of z."""
-        self.check_classes([label])
+    def morph(self, label: str, seed_a: int, seed_b: int, steps: int = 8, variety: float = 1.0,
+              label_b: str | None = None) -> list[np.ndarray]:
+        """``steps`` images walking from (label, seed_a) to (label_b, seed_b): z along the great
+        circle (slerp), the class weights linearly (the middle frame of Dress -> Skirt is half each)."""
+        label_b = label_b or label
+        self.check_classes([label, label_b])
         _check_request(1, seed_a, variety)
         _check_request(1, seed_b, variety)
         if not isinstance(steps, (int, np.integer)) or not MIN_MORPH_STEPS <= steps <= MAX_MORPH_STEPS:
             raise InputError(f"Morph steps must be a whole number between {MIN_MORPH_STEPS} and {MAX_MORPH_STEPS}, "
                              f"got {steps}")
         a, b = self.noise(seed_a, variety), self.noise(seed_b, variety)
-        z = np.stack([_slerp(a, b, t) for t in np.linspace(0.0, 1.0, steps)])
-        return list(self.generate(z, np.full(steps, self.classes.index(label), dtype=np.int64)))
+        times = np.linspace(0.0, 1.0, steps)
+        z = np.stack([_slerp(a, b, t) for t in times])
+        one_hot = np.eye(len(self.classes), dtype=np.float32)
+        start, end = one_hot[self.classes.index(label)], one_hot[self.classes.index(label_b)]
+        weights = np.stack([(1 - t) * start + t * end for t in times]).astype(np.float32)
+        return list(self.generate(z, class_weights=weights))
 
 
 def _check_request(count, seed, variety) -> tuple[int, int, float]:

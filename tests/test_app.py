@@ -232,6 +232,13 @@ def test_morph_handler_gives_one_strip(handlers):
         user_errors(handlers.morph)("Hat", 1, 2, 40, 0.8)
 
 
+def test_morph_handler_mixes_types_and_writes_a_gif(handlers):
+    strip, gif = handlers.morph_with_gif("Hat", 1, 2, 4, 0.8, "Dress")
+    assert strip.shape == (128, 4 * 128, 3)
+    animation = Image.open(gif)
+    assert animation.format == "GIF" and animation.n_frames == 6  # there and back
+
+
 def test_importing_the_app_loads_no_torch():
     import subprocess
     import sys

@@ -117,3 +117,30 @@ def test_sampler_seeds_counts_and_classes(tiny_trend_model):
         sampler.sample(["Tuxedo"], 1, 0)
     strip = sampler.morph("Hat", 1, 2, steps=5)
     assert len(strip) == 5 and np.array_equal(strip[0], sampler.sample(["Hat"], 1, 1)[0].image)
+
+
+def test_morph_between_classes_mixes_them(tiny_trend_model):
+    sampler = TrendSampler(tiny_trend_model[0])
+    assert sampler.can_mix
+    strip = sampler.morph("Hat", 3, 4, steps=5, label_b="Dress")
+    assert np.array_equal(strip[0], sampler.sample(["Hat"], 1, 3)[0].image)
+    assert np.array_equal(strip[-1], sampler.sample(["Dress"], 1, 4)[0].image)
+    # The middle frame is the half-and-half class weights (classes: Dress, Hat, T-Shirt).
+    z = sampler.noise(3, 1.0)[None]
+    halfway = sampler.morph("Hat", 3, 3, steps=3, label_b="Dress")[1]
+    mixed = sampler.generate(z, class_weights=np.array([[0.5, 0.5, 0.0]], np.float32))
+    assert np.array_equal(halfway, mixed[0])
+
+
+def test_class_weights_are_ids_when_one_hot_and_mix_otherwise():
+    from fashiongen.training.gan_networks import ConditionalBatchNorm
+
+    torch.manual_seed(0)
+    norm = ConditionalBatchNorm(4, 3).eval()
+    torch.nn.init.normal_(norm.gain.weight, 1.0, 0.5)
+    x = torch.randn(2, 4, 5, 5)
+    ids = torch.tensor([0, 2])
+    assert torch.equal(norm(x, ids), norm(x, torch.eye(3)[ids]))
+    half = norm(x, torch.tensor([[0.5, 0.0, 0.5], [0.5, 0.0, 0.5]]))
+    assert torch.allclose(half, (norm(x, torch.tensor([0, 0])) + norm(x, torch.tensor([2, 2]))) / 2, atol=1e-6)
+    assert not torch.allclose(half, norm(x, torch.tensor([0, 0])))

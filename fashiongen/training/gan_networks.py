@@ -5,7 +5,8 @@ Two architectures, chosen by ``GANConfig.arch``:
   residual discriminator with a projection head (Miyato & Koyama 2018), trained with hinge loss.
 - "dcgan" (the design documents' baseline): noise -> dense 7x7x256 -> transposed convs,
   conditioned by concatenating a class embedding to the noise and a class map to D's input.
-Both generators map (z, class_id) -> (B, 3, R, R) in [-1, 1].
+Both generators map (z, classes) -> (B, 3, R, R) in [-1, 1], where ``classes`` is (B,) int64
+class ids, or (B, K) float class weights: a mix of classes (one-hot rows give exactly the ids).
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def _levels(resolution: int) -> int:
     return levels
 
 
+def class_lookup(embedding: nn.Embedding, classes: torch.Tensor) -> torch.Tensor:
+    """(B,) int64 class ids -> their embedding rows; (B, K) float class weights -> the weighted mix."""
+    if classes.is_floating_point():
+        return classes @ embedding.weight
+    return embedding(classes)
+
+
 class ConditionalBatchNorm(nn.Module):
     """BatchNorm whose scale and shift are looked up per class."""
 
@@ -48,7 +56,8 @@ class ConditionalBatchNorm(nn.Module):
         nn.init.zeros_(self.bias.weight)
 
     def forward(self, x: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
-        return self.norm(x) * self.gain(class_id)[:, :, None, None] + self.bias(class_id)[:, :, None, None]
+        gain, bias = class_lookup(self.gain, class_id), class_lookup(self.bias, class_id)
+        return self.norm(x) * gain[:, :, None, None] + bias[:, :, None, None]
 
 
 class GeneratorBlock(nn.Module):
@@ -149,7 +158,7 @@ class DCGANGenerator(nn.Module):
         self.convs = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
-        h = self.dense(torch.cat([z, self.embed(class_id)], dim=1)).view(z.shape[0], 256, 7, 7)
+        h = self.dense(torch.cat([z, class_lookup(self.embed, class_id)], dim=1)).view(z.shape[0], 256, 7, 7)
         return torch.tanh(self.convs(h))
 
 
