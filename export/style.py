@@ -19,6 +19,7 @@ import onnx
 import torch
 from onnx import helper, numpy_helper
 
+from export.model_card import write_model_cards
 from export.onnx_export import check_parity, export_onnx
 from fashiongen.restyle import STYLE_SIDE
 from fashiongen.training.runs import load_style_net, save_slim_checkpoint
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     size = Path(args.out).stat().st_size / 1e6
     print(f"wrote {args.out} ({size:.1f} MB), max |onnxruntime - torch| = {error:.2e} over two sizes "
           f"(limit {TOLERANCE:.0e})")
+    print(f"model cards: {write_model_cards(Path(args.out).parent)}")
     return 0
 
 

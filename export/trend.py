@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from export.model_card import write_model_cards
 from export.onnx_export import check_parity, export_onnx
 from fashiongen.prepare import PREPROCESS_NAME
 from fashiongen.training.gan_networks import GANConfig
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     size = Path(args.out).stat().st_size / 1e6
     print(f"wrote {args.out} ({size:.1f} MB), max |onnxruntime - torch| = {error:.2e} (limit {TOLERANCE:.0e})")
+    print(f"model cards: {write_model_cards(Path(args.out).parent)}")
     return 0
 
 

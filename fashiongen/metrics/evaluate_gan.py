@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default="")
     parser.add_argument("--sheets", default="", help="folder for one sample-vs-real sheet per run")
+    parser.add_argument("--record", default="", help="write the first run's summary here (checkpoints/"
+                                                     "trend_generator.eval.json feeds the model card)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     args = parser.parse_args(argv)
     runs = dict(item.split("=", 1) for item in args.run)
@@ -158,6 +160,25 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=2)
+    if args.record:
+        Path(args.record).write_text(json.dumps(summary_record(result, next(iter(runs)), argv), indent=2) + "\n")
+
+
+def summary_record(result: dict, name: str, argv: list[str] | None) -> dict:
+    """A compact, dated summary of one run for the model card."""
+    import sys
+
+    run, floor = result["runs"][name], result["floor"]
+    real = result["probe_val_per_class"]
+    weak = [c for c, accuracy in run["probe_per_class"].items() if accuracy < 0.5 * max(real[c], 1e-9)]
+    return {"date": time.strftime("%Y-%m-%d"),
+            "command": "python -m fashiongen.metrics.evaluate_gan " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "metrics": {"steps": run["steps"], "FD": round(run["fd"]), "FD/floor": round(run["fd"] / floor["fd"], 2),
+                        "KID": f"{run['kid']:.3g}", "probe accuracy": round(run["probe_accuracy"], 3),
+                        "probe/real": round(run["probe_accuracy"] / result["probe_val_accuracy"], 2),
+                        "copy ratio": round(run["copy_ratio"], 2)},
+            "failures": ("classes the probe recognises in under half as many samples as real photos: "
+                         + ", ".join(weak)) if weak else ""}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,125 @@
+"""Write ``checkpoints/README.md``: one model card per shipped model, from the files themselves.
+
+    python -m export.model_card            # the export scripts call this after every export
+
+Each card is built from the slim checkpoint (training config, steps, compute), the ONNX file
+(metadata, size, SHA-256) and the last evaluation recorded next to it (``<model>.eval.json``,
+written by ``fashiongen.metrics.evaluate_gan --record``), so it never states a number nobody
+measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import onnx
+
+from fashiongen.recipes import sha256_file
+from fashiongen.training.runs import load_checkpoint
+
+DATA = ("Garment photos: the public CC0 \"clothing dataset\" (Alexey Grigorev), 5,026 photos of single "
+        "garments on varied backgrounds; val split = md5(image id)'s first byte < 26 (about 10 %). Not "
+        "redistributed here.")
+STYLE_DATA = ("Style images: 25 paintings and graphic works (mostly public domain) from the example folders of "
+              "two MIT-licensed style-transfer repositories, used for training only, plus textiles drawn by "
+              "fashiongen.patterns.")
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    return {prop.key: prop.value for prop in onnx.load(str(path), load_external_data=False).metadata_props}
+
+
+def _evaluation(path: Path) -> dict | None:
+    record = path.with_suffix(".eval.json")
+    return json.loads(record.read_text()) if record.is_file() else None
+
+
+def _common(onnx_path: Path, slim_path: Path) -> tuple[dict, dict, list[str]]:
+    state = load_checkpoint(slim_path)
+    meta = _metadata(onnx_path)
+    lines = [f"- File: `{onnx_path.name}` ({onnx_path.stat().st_size / 1e6:.1f} MB, SHA-256 "
+             f"`{sha256_file(onnx_path)[:16]}...`); slim PyTorch checkpoint `{slim_path.name}`.",
+             f"- Provenance (ONNX metadata): {meta.get('provenance', 'not recorded')}."]
+    return state, meta, lines
+
+
+def trend_card(folder: Path) -> str:
+    onnx_path, slim_path = folder / "trend_generator.onnx", folder / "trend_generator.pt"
+    state, meta, lines = _common(onnx_path, slim_path)
+    config = state["config"]
+    cpu = state.get("cpu_seconds")
+    evaluation = _evaluation(onnx_path)
+    lines += [
+        f"- Data: {DATA} The 15 classes with at least 60 photos.",
+        f"- Preparation: {meta.get('preprocess', 'centre square crop of the photo (first release)')} "
+        f"at {meta.get('resolution')} px" + (" (garment cut out, on white, centred)." if meta.get("preprocess") else "."),
+        f"- Training: {config.get('arch')} GAN, {config.get('loss')} loss, DiffAugment '{config.get('diffaug')}', "
+        f"auxiliary class loss {config.get('class_loss_weight', 0.0)}, EMA {config.get('ema_decay')}, "
+        f"G width {config.get('g_width')}, D width {config.get('d_width')}, batch {config.get('batch_size')}, "
+        f"{state['step']} steps ({state['step'] * config.get('batch_size', 0):,} images seen)"
+        + (f", {cpu / 3600:.2f} CPU-hours." if cpu else "; compute not recorded."),
+        f"- Classes: {', '.join(json.loads(meta.get('classes', '[]')))}.",
+    ]
+    if evaluation:
+        lines.append(f"- Measured ({evaluation.get('date', '')}, `{evaluation.get('command', '')}`): "
+                     + ", ".join(f"{key} {value}" for key, value in evaluation.get("metrics", {}).items()) + ".")
+        if evaluation.get("failures"):
+            lines.append(f"- Known failure cases: {evaluation['failures']}")
+    else:
+        lines.append("- Measured quality: no evaluation recorded for this file yet "
+                     "(`python -m fashiongen.metrics.evaluate_gan --run shipped=checkpoints/trend_generator.pt "
+                     "--record checkpoints/trend_generator.eval.json`).")
+    lines.append("- Limits: 64x64 designs shown enlarged; classes the probe cannot recognise are listed in the "
+                 "evaluation; designs are ideas, not production patterns.")
+    return "## Trend generator\n\n" + "\n".join(lines) + "\n"
+
+
+def style_card(folder: Path) -> str:
+    onnx_path, slim_path = folder / "style_transfer.onnx", folder / "style_transfer.pt"
+    state, meta, lines = _common(onnx_path, slim_path)
+    config = state["config"]
+    evaluation = _evaluation(onnx_path)
+    hours = float(state.get("compute_seconds", 0.0)) / 3600
+    lines += [
+        f"- Data: {DATA} {STYLE_DATA}",
+        f"- Training: {config.get('arch')} network (frozen VGG16 encoder, trained decoder), {state['step']} steps x "
+        f"{config.get('batch_size')} pairs at {config.get('crop')} px crops, {hours:.2f} h of step time; "
+        f"VGG16 weights: {state.get('vgg_source', 'not recorded')}.",
+        f"- Serving: the pattern is fed at {meta.get('style_size')} px on its long side; weights stored as "
+        f"{meta.get('weights', 'fp32')}.",
+    ]
+    if evaluation:
+        lines.append(f"- Measured ({evaluation.get('date', '')}, `{evaluation.get('command', '')}`): "
+                     + ", ".join(f"{key} {value}" for key, value in evaluation.get("metrics", {}).items()) + ".")
+    else:
+        lines.append("- Measured quality: see the README's restyling table (`benchmarks/bench_style.py`).")
+    lines.append("- Limits and failure cases: it repaints, it does not print: textiles lose their geometry "
+                 "(use print mode for them); about 1.2 s at 512 px and 4 s at 1024 px on two CPU cores.")
+    return "## Style network (artistic mode)\n\n" + "\n".join(lines) + "\n"
+
+
+def write_model_cards(folder: str | Path = "checkpoints") -> Path:
+    folder = Path(folder)
+    cards = [card(folder) for card, stem in ((trend_card, "trend_generator"), (style_card, "style_transfer"))
+             if (folder / f"{stem}.onnx").is_file() and (folder / f"{stem}.pt").is_file()]
+    text = ("# Model cards\n\nRegenerated by `python -m export.model_card` (the export scripts run it) from the "
+            "checkpoints and the last recorded evaluations; edit the generator, not this file.\n\n"
+            + "\n".join(cards) + "\n"
+            "## Print mode\n\nNo trained weights: numpy/OpenCV (`fashiongen/fabric_print.py`). Its quality and "
+            "latency are in the README (`benchmarks/bench_restyle.py`).\n")
+    path = folder / "README.md"
+    path.write_text(text)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoints", default="checkpoints")
+    args = parser.parse_args(argv)
+    print(f"wrote {write_model_cards(args.checkpoints)}")
+
+
+if __name__ == "__main__":
+    main()
