@@ -133,8 +133,10 @@ class ProjectionDiscriminator(nn.Module):
         logits = self.linear(h).squeeze(1) + (self.embed(class_id) * h).sum(1)
         return logits, (self.classifier(h) if self.classifier is not None else None)
 
-    def forward(self, image: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_classes(image, class_id)[0]
+    def forward(self, image: torch.Tensor, class_id: torch.Tensor, with_classes: bool = False):
+        """-> logits (B,), or (logits, class logits or None) with ``with_classes``."""
+        logits, class_logits = self.forward_with_classes(image, class_id)
+        return (logits, class_logits) if with_classes else logits
 
 
 class DCGANGenerator(nn.Module):
@@ -176,9 +178,11 @@ class DCGANDiscriminator(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.linear = nn.Linear(channels * size * size, 1)
 
-    def forward(self, image: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
+    def forward(self, image: torch.Tensor, class_id: torch.Tensor, with_classes: bool = False):
+        """-> logits (B,), or (logits, None) with ``with_classes`` (no auxiliary head)."""
         label = self.class_map(class_id).view(-1, 1, self.resolution, self.resolution)
-        return self.linear(self.convs(torch.cat([image, label], 1)).flatten(1)).squeeze(1)
+        logits = self.linear(self.convs(torch.cat([image, label], 1)).flatten(1)).squeeze(1)
+        return (logits, None) if with_classes else logits
 
 
 def build_generator(config: GANConfig) -> nn.Module:

@@ -23,14 +23,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from fashiongen.images import make_grid
+from fashiongen.training import distributed
 from fashiongen.training.augment import diff_augment
 from fashiongen.training.data import MIN_CLASS_IMAGES, load_split
 from fashiongen.training.gan_losses import discriminator_loss, generator_loss
 from fashiongen.training.gan_networks import (GANConfig, build_discriminator, build_generator,
                                               recompute_batchnorm_stats)
 from fashiongen.training.tensors import signed_to_uint8, to_signed
-from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
-                                      prepare_run_dir, save_checkpoint, save_slim_checkpoint)
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, prepare_run_dir, save_checkpoint, save_slim_checkpoint)
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,6 @@ def sample_sheet(generator: torch.nn.Module, gan: GANConfig, classes: list[str],
     return make_grid(list(images), columns)
 
 
-def _judge(discriminator: torch.nn.Module, images: torch.Tensor,
-           class_id: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """D's logits (B,) and, where it has an auxiliary head, its class logits (B, K)."""
-    if hasattr(discriminator, "forward_with_classes"):
-        return discriminator.forward_with_classes(images, class_id)
-    return discriminator(images, class_id), None
-
-
 def _eval_copy(generator: torch.nn.Module, gan: GANConfig) -> torch.nn.Module:
     copy_ = copy.deepcopy(generator)
     recompute_batchnorm_stats(copy_, gan, batches=8)
@@ -107,17 +99,25 @@ def _eval_copy(generator: torch.nn.Module, gan: GANConfig) -> torch.nn.Module:
 
 
 def train(config: TrainGANConfig, resume: bool = False) -> Path:
-    """Train (or resume) until ``config.max_steps``; returns the run folder."""
+    """Train (or resume) until ``config.max_steps``; returns the run folder.
+
+    Under ``torchrun`` every rank runs this; see :mod:`fashiongen.training.distributed`.
+    """
     if config.threads:
         torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    device = pick_device(config.device)
+    ranks, device = distributed.init(config.device)
+    if config.batch_size % ranks.world_size:
+        raise ValueError(f"batch size {config.batch_size} must divide among {ranks.world_size} processes")
+    torch.manual_seed(config.seed)  # the same initial weights on every rank
     images, labels, classes = load_split(config.data, "train", config.resolution, config.cache,
                                          config.min_class_images)
     gan = config.gan_config(len(classes))
-    run_dir = prepare_run_dir(config.out, config, resume)
-    (run_dir / "classes.json").write_text(json.dumps(classes) + "\n")
-    print(f"{config}\n{len(images)} training images, classes: {classes}, device: {device}")
+    run_dir = Path(config.out)
+    if ranks.is_main:
+        run_dir = prepare_run_dir(config.out, config, resume)
+        (run_dir / "classes.json").write_text(json.dumps(classes) + "\n")
+        print(f"{config}\n{len(images)} training images, classes: {classes}, device: {device}, "
+              f"processes: {ranks.world_size}")
 
     generator, discriminator = build_generator(gan).to(device), build_discriminator(gan).to(device)
     ema = copy.deepcopy(generator).requires_grad_(False) if config.ema_decay > 0 else None
@@ -133,42 +133,51 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         if ema is not None:
             ema.load_state_dict(state["ema"])
         step, cpu_before = state["step"], float(state.get("cpu_seconds", 0.0))
-        torch.manual_seed(config.seed + step)  # a fresh but reproducible stream after resuming
-        print(f"resumed from step {step}")
+        if ranks.is_main:
+            print(f"resumed from step {step}")
+    # A fresh but reproducible data and noise stream per rank (and after resuming).
+    torch.manual_seed(config.seed + step + 1_000_003 * ranks.rank)
+    generator_ddp = distributed.wrap(generator, ranks, device)
+    discriminator_ddp = distributed.wrap(discriminator, ranks, device)
 
-    data = torch.from_numpy(images)
-    label_tensor = torch.from_numpy(labels)
+    shard = np.arange(ranks.rank, len(labels), ranks.world_size)  # this rank's photos
+    data = torch.from_numpy(images[shard])
+    label_tensor = torch.from_numpy(labels[shard])
     counts = np.bincount(labels, minlength=len(classes)).astype(np.float64)
-    weights = (counts[labels] ** -0.5) if config.balance_classes else np.ones(len(labels))
+    weights = (counts[labels[shard]] ** -0.5) if config.balance_classes else np.ones(len(shard))
     weights = torch.from_numpy(weights / weights.sum())
-    log = MetricsLog(run_dir)
+    batch = config.batch_size // ranks.world_size  # this rank's share of the global batch
+    log = MetricsLog(run_dir) if ranks.is_main else None
     cpu_start = time.process_time()  # training compute = this process's CPU time, summed over resumes
-    progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True)
+    progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True,
+                    disable=not ranks.is_main)
     while step < config.max_steps:
-        index = torch.multinomial(weights, config.batch_size, replacement=True)
+        index = torch.multinomial(weights, batch, replacement=True)
         real = to_signed(data[index], device)
         class_id = label_tensor[index].to(device)
         if config.xflip:
             flip = torch.rand(real.shape[0], 1, 1, 1, device=device) < 0.5
             real = torch.where(flip, real.flip(3), real)
 
-        # Discriminator step: fake labels follow the real batch's labels.
-        z = torch.randn(config.batch_size, gan.z_dim, device=device)
+        # Discriminator step: fake labels follow the real batch's labels; real and fake go through
+        # D in one call (one forward per backward, as DDP wants).
+        z = torch.randn(batch, gan.z_dim, device=device)
         with torch.no_grad():
-            fake = generator(z, class_id)
-        real_logits, real_classes = _judge(discriminator, diff_augment(real, config.diffaug), class_id)
-        fake_logits, _ = _judge(discriminator, diff_augment(fake, config.diffaug), class_id)
+            fake = generator_ddp(z, class_id)
+        both = torch.cat([diff_augment(real, config.diffaug), diff_augment(fake, config.diffaug)])
+        logits, class_logits = discriminator_ddp(both, class_id.repeat(2), with_classes=True)
+        real_logits, fake_logits = logits[:batch], logits[batch:]
         loss_d = discriminator_loss(real_logits, fake_logits, config.loss)
-        if real_classes is not None:
-            loss_d = loss_d + config.class_loss_weight * F.cross_entropy(real_classes, class_id)
+        if class_logits is not None:
+            loss_d = loss_d + config.class_loss_weight * F.cross_entropy(class_logits[:batch], class_id)
         optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
         optimizer_d.step()
 
         # Generator step.
-        z = torch.randn(config.batch_size, gan.z_dim, device=device)
-        fake_logits_g, fake_classes = _judge(discriminator, diff_augment(generator(z, class_id), config.diffaug),
-                                             class_id)
+        z = torch.randn(batch, gan.z_dim, device=device)
+        fake_logits_g, fake_classes = discriminator_ddp(diff_augment(generator_ddp(z, class_id), config.diffaug),
+                                                        class_id, with_classes=True)
         loss_g = generator_loss(fake_logits_g, config.loss)
         if fake_classes is not None:
             loss_g = loss_g + config.class_loss_weight * F.cross_entropy(fake_classes, class_id)
@@ -186,11 +195,17 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
                     ema_buffer.copy_(buffer)
         step += 1
         progress.update(1)
+        cpu_seconds = cpu_before + time.process_time() - cpu_start
         if step % config.log_every == 0:
             values = dict(loss_d=loss_d.item(), loss_g=loss_g.item(), d_real=real_logits.mean().item(),
-                          d_fake=fake_logits.mean().item(), cpu_seconds=cpu_before + time.process_time() - cpu_start)
+                          d_fake=fake_logits.mean().item(), cpu_seconds=cpu_seconds)
+            if ranks.distributed:  # checked, not assumed: DDP keeps the replicas identical
+                values["replica_spread"] = distributed.replica_spread([generator, discriminator], ranks)
             progress.set_postfix({key: f"{value:.3f}" for key, value in values.items()})
-            log.write(step, **values)
+            if log is not None:
+                log.write(step, **values)
+        if not ranks.is_main:
+            continue
         if step % config.sample_every == 0 or step == config.max_steps:
             sheet = sample_sheet(_eval_copy(ema if ema is not None else generator, gan), gan, classes)
             Image.fromarray(sheet).save(run_dir / f"fakes{step:06d}.png")
@@ -201,15 +216,15 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
                             ema=ema.state_dict() if ema is not None else None,
                             optimizer={"generator": optimizer_g.state_dict(),
                                        "discriminator": optimizer_d.state_dict()},
-                            config=config, step=step,
-                            extra={"classes": classes, "cpu_seconds": cpu_before + time.process_time() - cpu_start})
+                            config=config, step=step, extra={"classes": classes, "cpu_seconds": cpu_seconds})
         if config.snapshot_every and step % config.snapshot_every == 0:
             # Lean snapshots for the FD / probe curve: the generator alone (its EMA where there is one).
             snapshot = ema if ema is not None else generator
             save_slim_checkpoint(run_dir / f"snapshot-step{step:06d}.pt", model={"generator": snapshot.state_dict()},
                                  config=dataclasses.asdict(config), step=step,
-                                 extra={"classes": classes, "cpu_seconds": cpu_before + time.process_time() - cpu_start})
+                                 extra={"classes": classes, "cpu_seconds": cpu_seconds})
     progress.close()
+    distributed.finish(ranks)
     return run_dir
 
 
