@@ -108,3 +108,20 @@ def test_examples_show_thumbnails_and_fill_the_uploads(page):
     assert thumbnails.count() >= 2  # pictures, not file names
     thumbnails.first.click()
     page.wait_for_selector("#garment-preview img[src]", timeout=60_000)
+
+
+def test_reproduce_tab_regenerates_a_design_from_its_png(page, tmp_path):
+    from app import DISPLAY_SIDE
+    from fashiongen.pipeline import Pipeline, SampleRequest
+    from fashiongen.recipes import save_with_recipe
+    from fashiongen.trends import enlarge
+
+    pipeline = Pipeline.from_checkpoints()  # the same shipped model the app serves
+    design = pipeline.sample(SampleRequest(("Dress",), 1, 77))[0]
+    path = save_with_recipe(enlarge(design.image, DISPLAY_SIDE), pipeline.design_recipe(design), tmp_path / "dress.png")
+    page.reload()
+    page.get_by_role("tab", name="Reproduce").click()
+    page.locator("#recipe-upload input[type=file]").set_input_files(str(path))
+    page.locator("#reproduce").click()
+    page.get_by_text("identical to the uploaded image").first.wait_for(timeout=60_000)
+    assert page.locator("#reproduced img").first.get_attribute("src")
