@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 from fashiongen.images import make_grid
 from fashiongen.restyle import STYLE_SIDE
+from fashiongen.training import distributed
 from fashiongen.training.data import StyleSource, load_split
-from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, pick_device,
-                                      parse_trainer_cli, prepare_run_dir, save_checkpoint)
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, prepare_run_dir, save_checkpoint)
 from fashiongen.training.style_losses import content_loss, gram_style_loss, mean_std_style_loss, total_variation
 from fashiongen.training.style_networks import PatchCritic, StyleNetConfig, build_style_net
 from fashiongen.training.tensors import to_unit, unit_to_uint8
@@ -83,24 +83,43 @@ def _relative_content(output: dict, content: dict) -> torch.Tensor:
     return content_loss(output, content, CONTENT_TAP) / content[CONTENT_TAP].pow(2).mean().clamp_min(1e-8)
 
 
+class _TrainingForward(torch.nn.Module):
+    """The network's training forward as a module call, so DistributedDataParallel syncs its gradients."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, content, style_features, content_features, strength):
+        return self.net.training_forward(content, style_features, content_features, strength)
+
+
 def train(config: TrainStyleConfig, resume: bool = False) -> Path:
-    """Train (or resume) until ``config.max_steps``; returns the run folder."""
+    """Train (or resume) until ``config.max_steps``; returns the run folder.
+
+    Under ``torchrun`` every rank runs this; see :mod:`fashiongen.training.distributed`.
+    """
     if config.threads:
         torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    device = pick_device(config.device)
+    ranks, device = distributed.init(config.device)
+    if config.batch_size % ranks.world_size:
+        raise ValueError(f"batch size {config.batch_size} must divide among {ranks.world_size} processes")
+    torch.manual_seed(config.seed)  # the same initial weights on every rank
     # Content needs no labels: every garment photo of the train split counts, small classes too.
     contents, _, _ = load_split(config.data, "train", config.crop + config.crop // 4, config.cache, min_class_images=1,
                                  view="square")
+    all_contents, contents = contents, contents[ranks.rank::ranks.world_size]  # everything; this rank's shard
+    rng = np.random.default_rng([config.seed, ranks.rank])
     styles = StyleSource(config.styles, config.crop, config.pattern_fraction, rng)
     vgg, vgg_source = load_vgg16("relu4_3")
     vgg = vgg.to(device)
     net = build_style_net(config.net_config(), vgg).to(device)
-    run_dir = prepare_run_dir(config.out, config, resume)
-    (run_dir / "vgg_source.txt").write_text(vgg_source + "\n")
-    print(f"{config}\nVGG16 weights: {vgg_source}\n{len(contents)} content photos, {len(styles.images)} style images, "
-          f"device: {device}")
+    run_dir = Path(config.out)
+    if ranks.is_main:
+        run_dir = prepare_run_dir(config.out, config, resume)
+        (run_dir / "vgg_source.txt").write_text(vgg_source + "\n")
+        print(f"{config}\nVGG16 weights: {vgg_source}\n{len(contents)} content photos per process, "
+              f"{len(styles.images)} style images, device: {device}, processes: {ranks.world_size}")
     trainable = [p for name, p in net.named_parameters() if not name.startswith("vgg.")]
     optimizer = torch.optim.Adam(trainable, config.lr)
     critic = PatchCritic().to(device) if config.adversarial_weight > 0 else None
@@ -114,34 +133,41 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
             critic.load_state_dict(state["critic"])
             critic_optimizer.load_state_dict(state["optimizer"]["critic"])
         step, compute_seconds = state["step"], float(state.get("compute_seconds", 0.0))
-        rng = np.random.default_rng(config.seed + step)
+        rng = np.random.default_rng([config.seed + step, ranks.rank])
         styles.rng = rng
-        print(f"resumed from step {step}")
+        if ranks.is_main:
+            print(f"resumed from step {step}")
+    forward = distributed.wrap(_TrainingForward(net), ranks, device)
+    critic_ddp = distributed.wrap(critic, ranks, device) if critic is not None else None
+    batch_size = config.batch_size // ranks.world_size  # this rank's share of the global batch
 
     # Fixed pairs for the sample sheets: the same garments and styles at every snapshot.
     fixed_rng = np.random.default_rng(1234)
-    fixed_content = to_unit(contents[fixed_rng.choice(len(contents), 4, replace=False)][:, :config.crop, :config.crop], device)
+    fixed = all_contents[fixed_rng.choice(len(all_contents), min(4, len(all_contents)), replace=False)]
+    fixed_content = to_unit(fixed[:, :config.crop, :config.crop], device)
     fixed_styles = to_unit(np.stack([StyleSource(config.styles, config.crop, config.pattern_fraction,
-                                                    np.random.default_rng(i)).sample() for i in range(4)]), device)
-    log = MetricsLog(run_dir)
-    progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True)
+                                                    np.random.default_rng(i)).sample() for i in range(len(fixed))]), device)
+    log = MetricsLog(run_dir) if ranks.is_main else None
+    progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True,
+                    disable=not ranks.is_main)
     while step < config.max_steps:
         started = time.time()
-        index = rng.integers(0, len(contents), config.batch_size)
+        index = rng.integers(0, len(contents), batch_size)
         top, left = rng.integers(0, contents.shape[1] - config.crop + 1, 2)
         batch = contents[index, top:top + config.crop, left:left + config.crop]
         if rng.random() < 0.5:
             batch = batch[:, :, ::-1]
         content = to_unit(batch, device)
-        style = to_unit(np.stack([styles.sample() for _ in range(config.batch_size)]), device)
-        identity = rng.random() < config.identity_fraction
-        strength = torch.full((config.batch_size,), 0.0 if identity else 1.0, device=device)
+        style = to_unit(np.stack([styles.sample() for _ in range(batch_size)]), device)
+        # Every rank takes the same kind of step (identity or not): a shared draw from the step number.
+        identity = np.random.default_rng([config.seed, step]).random() < config.identity_fraction
+        strength = torch.full((batch_size,), 0.0 if identity else 1.0, device=device)
         with torch.no_grad():
             # One VGG pass over the style crop serves both the style code and the Gram targets
             # (the crop is already at training scale, so the model's own resize is skipped).
             style_features = vgg(style)
             content_features = vgg(content)
-        output, content_target = net.training_forward(content, style_features, content_features, strength)
+        output, content_target = forward(content, style_features, content_features, strength)
         output_features = vgg(output)
         values = {}
         if identity:
@@ -156,12 +182,13 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
                 loss = loss + config.moment_weight * mean_std_style_loss(output_features, style_features, STYLE_TAPS)
             if config.tv_weight:
                 loss = loss + config.tv_weight * total_variation(output)
-            if critic is not None:
-                critic_loss = (F.relu(1 - critic(style)).mean() + F.relu(1 + critic(output.detach())).mean())
+            if critic_ddp is not None:
+                judged = critic_ddp(torch.cat([style, output.detach()]))  # one critic call per backward
+                critic_loss = F.relu(1 - judged[:batch_size]).mean() + F.relu(1 + judged[batch_size:]).mean()
                 critic_optimizer.zero_grad(set_to_none=True)
                 critic_loss.backward()
                 critic_optimizer.step()
-                loss = loss - config.adversarial_weight * critic(output).mean()
+                loss = loss - config.adversarial_weight * critic_ddp(output).mean()
                 values["critic"] = critic_loss.item()
             values.update(content=loss_content.item(), style=loss_style.item())
         optimizer.zero_grad(set_to_none=True)
@@ -171,12 +198,17 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
         compute_seconds += time.time() - started
         progress.update(1)
         values["loss"] = loss.item()
+        if ranks.distributed:  # checked, not assumed: DDP keeps the replicas identical
+            values["replica_spread"] = distributed.replica_spread([net] + ([critic] if critic else []), ranks)
         progress.set_postfix({key: f"{value:.3f}" for key, value in values.items()})
+        if not ranks.is_main:
+            continue
         log.write(step, **values)
         if step % config.sample_every == 0 or step == config.max_steps:
             net.eval()
             with torch.no_grad():
-                outputs = [net(fixed_content, fixed_styles.roll(shift, 0), torch.ones(4, device=device)) for shift in range(2)]
+                outputs = [net(fixed_content, fixed_styles.roll(shift, 0), torch.ones(len(fixed), device=device))
+                           for shift in range(2)]
             tiles = unit_to_uint8(torch.cat([fixed_content, fixed_styles, *outputs]))
             Image.fromarray(make_grid(list(tiles), 4)).save(run_dir / f"pairs{step:06d}.png")
             net.train()
@@ -190,6 +222,7 @@ def train(config: TrainStyleConfig, resume: bool = False) -> Path:
                                    "device": str(device), "threads": torch.get_num_threads(),
                                    **({"critic": critic.state_dict()} if critic else {})})
     progress.close()
+    distributed.finish(ranks)
     return run_dir
 
 
