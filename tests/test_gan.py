@@ -144,3 +144,18 @@ def test_class_weights_are_ids_when_one_hot_and_mix_otherwise():
     half = norm(x, torch.tensor([[0.5, 0.0, 0.5], [0.5, 0.0, 0.5]]))
     assert torch.allclose(half, (norm(x, torch.tensor([0, 0])) + norm(x, torch.tensor([2, 2]))) / 2, atol=1e-6)
     assert not torch.allclose(half, norm(x, torch.tensor([0, 0])))
+
+
+def test_cli_resume_uses_the_stored_config(tmp_path):
+    from fashiongen.training.runs import parse_trainer_cli
+    from fashiongen.training.train_gan import PRESETS
+
+    run = tmp_path / "run"
+    run.mkdir()
+    stored = TrainGANConfig(**{**PRESETS["dcgan"], "out": str(run), "max_steps": 100})
+    (run / "config.json").write_text(json.dumps(stored.__dict__))
+    config, resume, _ = parse_trainer_cli(TrainGANConfig, PRESETS, "", ["--out", str(run), "--resume",
+                                                                        "--max-steps", "300"])
+    assert resume and config.arch == "dcgan" and config.loss == "bce" and config.max_steps == 300
+    fresh, _, _ = parse_trainer_cli(TrainGANConfig, PRESETS, "", ["--out", str(run)])
+    assert fresh.arch == "projection"  # without --resume the defaults (and preset) apply

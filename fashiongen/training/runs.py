@@ -131,9 +131,15 @@ def parse_trainer_cli(config_class, presets: dict, description: str, argv: list[
             parser.add_argument(f"--{field.name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"))
         else:
             parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its checkpoint, with its stored config.json "
+                             "(flags given here still override it, e.g. --max-steps)")
     parser.add_argument("--dry-run", action="store_true", help="print the config and exit")
     args = parser.parse_args(argv)
-    overrides = {**presets[args.preset],
-                 **{field.name: getattr(args, field.name) for field in fields if getattr(args, field.name) is not None}}
-    return config_class(**overrides), args.resume, args.dry_run
+    explicit = {field.name: getattr(args, field.name) for field in fields if getattr(args, field.name) is not None}
+    base = presets[args.preset]
+    stored = Path(explicit.get("out", config_class.out)) / "config.json"
+    if args.resume and stored.is_file():
+        names = {field.name for field in fields}
+        base = {key: value for key, value in json.loads(stored.read_text()).items() if key in names}
+    return config_class(**{**base, **explicit}), args.resume, args.dry_run
