@@ -33,3 +33,17 @@ def tiny_style_net(arch: str = "adain"):
     config = StyleNetConfig(arch="cin", width=4, residual_blocks=1, code_dim=8, style_taps=("relu1_2", "relu2_2"),
                             style_size=32)
     return build_style_net(config, VGG16Features("relu2_2")).eval()
+
+
+def class_folder_dataset(root: Path, per_class: int = 6) -> Path:
+    """A class-per-folder dataset of drawn garments: Dress and Hat, ``per_class`` each."""
+    from PIL import Image
+
+    from fashiongen.devtools import draw_garment
+
+    for label in ("Dress", "Hat"):
+        (root / label).mkdir(parents=True)
+        for index in range(per_class):
+            Image.fromarray(draw_garment(48, 64, seed=index + (100 if label == "Hat" else 0))).save(
+                root / label / f"{index}.png")
+    return root

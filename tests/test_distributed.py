@@ -8,22 +8,13 @@ import subprocess
 import sys
 
 import torch
-from PIL import Image
 
-from fashiongen.devtools import draw_garment, free_port
-
-
-def _dataset(root, per_class=8):
-    for label in ("Dress", "Hat"):
-        (root / label).mkdir(parents=True)
-        for index in range(per_class):
-            Image.fromarray(draw_garment(48, 64, seed=index + (100 if label == "Hat" else 0))).save(
-                root / label / f"{index}.png")
-    return root
+from fashiongen.devtools import free_port
+from tests.helpers import class_folder_dataset
 
 
 def test_two_processes_keep_identical_replicas_and_resume_alone(tmp_path):
-    data, run = _dataset(tmp_path / "data"), tmp_path / "run"
+    data, run = class_folder_dataset(tmp_path / "data"), tmp_path / "run"
     flags = ["--data", str(data), "--out", str(run), "--resolution", "16", "--z-dim", "8", "--g-width", "16",
              "--d-width", "8", "--batch-size", "4", "--log-every", "1", "--sample-every", "100",
              "--checkpoint-every", "3", "--cache", str(tmp_path / "cache"), "--min-class-images", "1",
@@ -46,7 +37,7 @@ def test_two_processes_keep_identical_replicas_and_resume_alone(tmp_path):
 
 
 def test_style_trainer_runs_data_parallel_too(tmp_path):
-    data, run = _dataset(tmp_path / "data", per_class=4), tmp_path / "style-run"
+    data, run = class_folder_dataset(tmp_path / "data", per_class=4), tmp_path / "style-run"
     flags = ["--data", str(data), "--styles", "", "--out", str(run), "--crop", "32", "--batch-size", "2",
              "--sample-every", "100", "--checkpoint-every", "2", "--cache", str(tmp_path / "cache"),
              "--threads", "1", "--device", "cpu", "--max-steps", "2"]

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from export.trend import export_trend
 from fashiongen.training.augment import diff_augment
@@ -17,7 +16,7 @@ from fashiongen.training.gan_networks import GANConfig, build_discriminator, bui
 from fashiongen.training.runs import load_generator
 from fashiongen.training.train_gan import TrainGANConfig, train
 from fashiongen.trends import TrendSampler
-from fashiongen.devtools import draw_garment
+from tests.helpers import class_folder_dataset
 
 
 @pytest.mark.parametrize("arch", ["projection", "dcgan"])
@@ -43,23 +42,14 @@ def test_diff_augment_keeps_shape_and_changes_pixels():
     assert torch.equal(diff_augment(x, ""), x)
 
 
-def _class_folder_dataset(root, per_class=6):
-    for label in ("Dress", "Hat"):
-        (root / label).mkdir(parents=True)
-        for index in range(per_class):
-            Image.fromarray(draw_garment(48, 64, seed=index + (100 if label == "Hat" else 0))).save(
-                root / label / f"{index}.png")
-    return root
-
-
 def test_folder_dataset_and_split(tmp_path):
-    records, classes = read_records(_class_folder_dataset(tmp_path / "data"), min_class_images=1)
+    records, classes = read_records(class_folder_dataset(tmp_path / "data"), min_class_images=1)
     assert classes == ["Dress", "Hat"] and len(records) == 12
     assert split_of("abc") == split_of("abc") and {split_of(str(i)) for i in range(200)} == {"train", "val"}
 
 
 def test_training_smoke_and_resume(tmp_path):
-    data = _class_folder_dataset(tmp_path / "data", per_class=12)
+    data = class_folder_dataset(tmp_path / "data", per_class=12)
     config = TrainGANConfig(data=str(data), out=str(tmp_path / "run"), resolution=16, z_dim=8, g_width=16,
                             d_width=8, batch_size=4, max_steps=3, log_every=1, sample_every=3, checkpoint_every=3,
                             cache=str(tmp_path / "cache"), min_class_images=1, threads=1)

@@ -8,10 +8,10 @@ import numpy as np
 import onnx
 import pytest
 
+from fashiongen.devtools import ROOT, draw_garment
 from fashiongen.patterns import PatternSpec, draw_pattern
 from fashiongen.restyle import Stylizer
 from fashiongen.trends import TrendSampler
-from fashiongen.devtools import ROOT, draw_garment
 
 CHECKPOINTS = ROOT / "checkpoints"
 
@@ -35,7 +35,8 @@ def test_trend_model_contract(sampler):
     metadata = {p.key: p.value for p in model.metadata_props}
     assert json.loads(metadata["classes"]) == sampler.classes and "T-Shirt" in sampler.classes
     assert int(metadata["resolution"]) >= 64 and metadata["provenance"]
-    assert [i.name for i in model.graph.input] == ["z", "class_id"] and model.graph.output[0].name == "image"
+    assert [i.name for i in model.graph.input] == ["z", "class_weights"] and model.graph.output[0].name == "image"
+    assert metadata["preprocess"] == "fashiongen.prepare:prepare_photo" and sampler.can_mix
     assert not list(CHECKPOINTS.glob("*.data"))
 
 
