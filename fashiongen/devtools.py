@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -49,31 +50,46 @@ def free_port() -> int:
 
 
 def start_app(env_extra: dict | None = None, lifetime_s: int = 900) -> tuple[subprocess.Popen, str]:
-    """Start ``app.py`` on 127.0.0.1 under ``timeout`` (it stops by itself) and wait until it answers."""
+    """Start ``app.py`` on 127.0.0.1 under ``timeout`` (it stops by itself) and wait until it answers.
+
+    The app's output goes to a temporary log file, not a pipe: a pipe nobody reads fills up and
+    would block the server mid-request. :func:`stop_app` returns the log.
+    """
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False", **(env_extra or {})}
+    log = tempfile.NamedTemporaryFile("w+", prefix="fashiongen-app-", suffix=".log", delete=False)
     process = subprocess.Popen(["timeout", str(lifetime_s), sys.executable, "app.py"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log_path = log.name  # type: ignore[attr-defined]
+    log.close()
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
     while time.time() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"app exited early:\n{process.stdout.read()}")
+            raise RuntimeError(f"app exited early:\n{_read_log(process)}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return process, url
         except OSError:
             time.sleep(0.3)
     process.kill()
-    raise RuntimeError("app did not start within 90 s")
+    raise RuntimeError(f"app did not start within 90 s:\n{_read_log(process)}")
+
+
+def _read_log(process: subprocess.Popen) -> str:
+    path = Path(getattr(process, "log_path", ""))
+    return path.read_text(errors="replace") if path.is_file() else ""
 
 
 def stop_app(process: subprocess.Popen) -> str:
+    """Stop the app and return everything it printed."""
     process.terminate()
     try:
-        output, _ = process.communicate(timeout=15)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-        output, _ = process.communicate()
-    return output or ""
+        process.wait()
+    output = _read_log(process)
+    Path(getattr(process, "log_path", "")).unlink(missing_ok=True)
+    return output
