@@ -212,8 +212,7 @@ class Pipeline:
                   "garment_sha256": sha256_pixels(request.garment),
                   "pattern": ({"library": dataclasses.asdict(pattern)} if isinstance(pattern, PatternSpec)
                               else {"upload_sha256": sha256_pixels(pattern)}),
-                  "mask": None if request.mask is None else {"sha256": sha256_pixels(
-                      (np.clip(request.mask, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None].repeat(3, 2))}}
+                  "mask": None if request.mask is None else {"sha256": _mask_sha256(request.mask)}}
         if request.mode == "artistic":
             model = self._style().model
             recipe["model"] = {"file": model.path.name, "sha256": model.sha256}
@@ -242,8 +241,11 @@ class Pipeline:
             if sha256_pixels(pattern) != recipe["pattern"]["upload_sha256"]:
                 raise InputError("This pattern is not the one the recipe was made from (its pixels differ).")
             pattern_input = pattern
-        if recipe.get("mask") is not None and mask is None:
-            raise InputError("This restyle used a painted mask; supply that mask (white = garment) too.")
+        if recipe.get("mask") is not None:
+            if mask is None:
+                raise InputError("This restyle used a painted mask; supply that mask (white = garment) too.")
+            if _mask_sha256(mask) != recipe["mask"]["sha256"]:
+                raise InputError("This mask is not the one the recipe was made with (its pixels differ).")
         return self.restyle(RestyleRequest(
             garment, pattern_input, mode=recipe["mode"], strength=recipe["strength"],
             preserve_colors=recipe["preserve_colors"], garment_only=recipe["garment_only"],
@@ -289,6 +291,11 @@ class Pipeline:
         if request.preserve_colors:
             result = np.where(mask[..., None] > 0, keep_colors(result, target), target).astype(np.uint8)
         return RestyleResult(result, mask)
+
+
+def _mask_sha256(mask: np.ndarray) -> str:
+    """SHA-256 of a (H, W) float mask in [0, 1] at 8-bit precision (what a mask file holds)."""
+    return sha256_pixels((np.clip(mask, 0, 1) * 255 + 0.5).astype(np.uint8)[..., None].repeat(3, 2))
 
 
 def _check_model(recipe: dict, model: OnnxModel) -> None:

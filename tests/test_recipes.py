@@ -87,3 +87,21 @@ def test_restyle_round_trip_and_input_checks(handlers, tmp_path):
     with pytest.raises(InputError, match="not the one the recipe was made from"):
         handlers.reproduce(library, str(other))
     assert dataclasses.is_dataclass(PatternSpec("tartan"))
+
+
+def test_painted_mask_is_checked_on_reproduce(handlers, tmp_path):
+    garment = draw_garment()
+    garment_path, mask_path, other_path = tmp_path / "g.png", tmp_path / "m.png", tmp_path / "o.png"
+    Image.fromarray(garment).save(garment_path)
+    mask = np.zeros_like(garment)
+    mask[40:200, 40:160] = 255
+    Image.fromarray(mask).save(mask_path)
+    Image.fromarray(255 - mask).save(other_path)
+    made = handlers.stylize(str(garment_path), None, 1.0, output_size=200, mode="print", library_pattern="stripes",
+                            mask=str(mask_path))
+    again, _ = handlers.reproduce(made, str(garment_path), None, str(mask_path))
+    assert np.array_equal(_pixels(again), _pixels(made))
+    with pytest.raises(InputError, match="supply that mask"):
+        handlers.reproduce(made, str(garment_path))
+    with pytest.raises(InputError, match="not the one the recipe was made with"):
+        handlers.reproduce(made, str(garment_path), None, str(other_path))
