@@ -15,6 +15,8 @@ eye), the composites with both masks, and an audit sheet of 24 val photos with t
 from __future__ import annotations
 
 import argparse
+import hashlib
+import pickle
 import statistics
 import time
 from pathlib import Path
@@ -26,11 +28,10 @@ from tqdm import tqdm
 
 from fashiongen.garment_mask import DEFAULT_RULES, _grabcut, garment_mask
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
-from fashiongen.metrics.mask_benchmark import (background_from, certain_mask, composite, cutout_of, iou,
+from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite, cutout_of, iou,
                                                pair_recall)
 from fashiongen.training.data import read_records, split_of
 
-CANVAS = (400, 533)  # (W, H): the dataset's typical portrait photo
 SCALES = (0.45, 0.65, 0.85)
 SIDE = 256           # both methods see the same 256 px long side working copy
 
@@ -57,6 +58,46 @@ def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(keep, image, dimmed)
 
 
+def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
+                ) -> tuple[list, list[np.ndarray], list[np.ndarray]]:
+    """One pass over the photos -> (certain cutouts, textured backgrounds, 24 val audit photos).
+
+    Backgrounds come from val photos only (the learned segmenter trains on train photos) and are
+    located with the first release's mask, a fixed reference, so the benchmark does not move when
+    the method under test changes. The scan takes minutes, so it is cached
+    in ``cache_dir`` keyed on the photo list and these settings.
+    """
+    records, _ = read_records(data, min_class_images=1)
+    key = hashlib.sha256(repr(([(r.path.name, r.label) for r in records], backgrounds_wanted, seed, CANVAS,
+                               "scan-v3")).encode()).hexdigest()[:16]
+    cache = cache_dir / f"scan-{key}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    rng = np.random.default_rng(seed)
+    cutouts, backgrounds, audit = [], [], []
+    for record in tqdm(records, desc="photos", dynamic_ncols=True):
+        try:
+            photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
+        except ImageError:
+            continue
+        certain = certain_mask(photo)
+        if certain is not None:
+            cutouts.append(cutout_of(photo, certain, record.label))
+            continue
+        if split_of(record.image_id) != "val":
+            continue
+        if len(audit) < 24 and rng.random() < 0.1:
+            audit.append(photo)
+        if len(backgrounds) < backgrounds_wanted:
+            small = resize_long_side(photo, SIDE)
+            reference = cv2.resize(first_release_mask(small), (photo.shape[1], photo.shape[0]))
+            background = background_from(photo, reference, CANVAS)
+            if background is not None:
+                backgrounds.append(background)
+    cache.write_bytes(pickle.dumps((cutouts, backgrounds, audit)))
+    return cutouts, backgrounds, audit
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="../shared/data/clothing")
@@ -69,24 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
 
-    records, _ = read_records(args.data, min_class_images=1)
-    cutouts, backgrounds, audit = [], [], []
-    for record in tqdm(records, desc="photos", dynamic_ncols=True):
-        try:
-            photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
-        except ImageError:
-            continue
-        certain = certain_mask(photo)
-        if certain is not None:
-            cutouts.append(cutout_of(photo, certain, record.label))
-        else:
-            if split_of(record.image_id) == "val" and len(audit) < 24 and rng.random() < 0.1:
-                audit.append(photo)
-            background = background_from(photo, garment_mask(photo), CANVAS) \
-                if len(backgrounds) < args.backgrounds else None
-            if background is not None:
-                backgrounds.append(background)
-    print(f"{len(records)} photos: {len(cutouts)} on plain backgrounds (certain masks), "
+    cutouts, backgrounds, audit = scan_photos(args.data, args.backgrounds, args.seed, out)
+    print(f"{len(cutouts)} photos on plain backgrounds (certain masks), "
           f"{len(backgrounds)} textured backgrounds")
     sheet = [resize(tint(c.image, c.mask), (96, 128)) for c in cutouts[:96]]
     Image.fromarray(make_grid(sheet, 12)).save(out / "certain-cutouts.png")

@@ -14,6 +14,8 @@ import numpy as np
 
 from fashiongen.garment_mask import clean_mask
 
+CANVAS = (400, 533)  # (W, H) of a benchmark composite: the dataset's typical portrait photo
+
 
 @dataclass(frozen=True)
 class Cutout:
