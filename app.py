@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -94,12 +95,33 @@ def load_upload(path: str | None, what: str) -> np.ndarray:
         raise ImageError(f"{what.capitalize()}: {error}") from error
 
 
+OUTPUT_DIR = Path(tempfile.gettempdir()) / "fashiongen-outputs"
+OUTPUT_MAX_AGE_S = 24 * 3600  # outputs (and Gradio's copies of them) are kept a day
+_last_prune = [0.0]
+
+
+def output_path(stem: str, suffix: str) -> Path:
+    """A fresh file name in the app's output folder (Gradio serves only what handlers return).
+
+    Files older than OUTPUT_MAX_AGE_S are removed on the way, at most every 10 minutes, so a
+    long-running Space does not fill its disk one design at a time.
+    """
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    now = time.time()
+    if now - _last_prune[0] > 600:
+        _last_prune[0] = now
+        for old in OUTPUT_DIR.iterdir():
+            try:
+                if now - old.stat().st_mtime > OUTPUT_MAX_AGE_S:
+                    old.unlink()
+            except OSError:
+                pass  # removed meanwhile by another request
+    return OUTPUT_DIR / f"{stem}-{uuid.uuid4().hex[:10]}{suffix}"
+
+
 def save_png(image: np.ndarray, stem: str, recipe: dict) -> str:
-    """Write a PNG with its recipe to a fresh file in the app's temp folder (Gradio serves only
-    what handlers return)."""
-    folder = Path(tempfile.gettempdir()) / "fashiongen-outputs"
-    folder.mkdir(exist_ok=True)
-    return str(save_with_recipe(image, recipe, folder / f"{stem}-{uuid.uuid4().hex[:10]}.png"))
+    """Write a PNG with its recipe to a fresh file in the app's output folder."""
+    return str(save_with_recipe(image, recipe, output_path(stem, ".png")))
 
 
 def library_spec(kind: str, color_a: str, color_b: str, motif: float, angle: float, seed: float) -> PatternSpec:
@@ -155,13 +177,14 @@ def history_zip(history: list[dict] | None) -> str:
     """All of this session's outputs (with their recipes inside) as one zip file."""
     if not history:
         raise InputError("Nothing in this session's history yet: generate or restyle something first.")
-    folder = Path(tempfile.gettempdir()) / "fashiongen-outputs"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"fashiongen-history-{uuid.uuid4().hex[:10]}.zip"
+    path = output_path("fashiongen-history", ".zip")  # prunes day-old outputs first
+    kept = [entry for entry in history if Path(entry["path"]).is_file()]
+    if not kept:
+        raise InputError("This session's outputs are more than a day old and were cleaned up; generate new ones.")
     with zipfile.ZipFile(path, "w") as archive:
-        for index, entry in enumerate(history):
+        for index, entry in enumerate(kept):
             archive.write(entry["path"], f"{index + 1:03d}-{Path(entry['path']).stem}.png")
-        archive.writestr("recipes.json", json.dumps([entry["recipe"] for entry in history], indent=2))
+        archive.writestr("recipes.json", json.dumps([entry["recipe"] for entry in kept], indent=2))
     return str(path)
 
 
@@ -239,9 +262,7 @@ class Handlers:
     def morph_with_gif(self, label, seed_a, seed_b, steps, variety, label_b):
         """The UI's morph: the strip and an animated GIF of it (there and back)."""
         frames = self._frames(label, seed_a, seed_b, steps, variety, label_b)
-        folder = Path(tempfile.gettempdir()) / "fashiongen-outputs"
-        folder.mkdir(exist_ok=True)
-        path = folder / f"fashiongen-morph-{uuid.uuid4().hex[:10]}.gif"
+        path = output_path("fashiongen-morph", ".gif")
         loop = [Image.fromarray(frame) for frame in frames + frames[-2:0:-1]]
         loop[0].save(path, save_all=True, append_images=loop[1:], duration=120, loop=0)
         return np.concatenate(frames, axis=1), str(path)
@@ -547,7 +568,7 @@ def build_history(history: gr.State) -> gr.Gallery:
 def build_demo(pipeline: Pipeline) -> gr.Blocks:
     """The UI over ``pipeline``; API endpoints /sample, /morph, /stylize and /reproduce."""
     handlers = Handlers(pipeline)
-    with gr.Blocks(title="fashiongen") as demo:
+    with gr.Blocks(title="fashiongen", delete_cache=(3600, OUTPUT_MAX_AGE_S)) as demo:
         gr.Markdown("# fashiongen\nAI-assisted fashion ideation: sample new garment designs, then restyle garments "
                     "with any pattern, print or painting.")
         gr.Markdown(status_markdown(pipeline), elem_id="provider-status")

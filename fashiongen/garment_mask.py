@@ -95,8 +95,8 @@ def check_plausible(mask: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> None:
                               "garment. Use a photo with the whole garment inside the frame.")
 
 
-def grabcut_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H, W) float32 mask in [0, 1] by GrabCut alone, edges softened.
+def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> (H, W) float32 mask in [0, 1], 1 on the garment, edges softened.
 
     Raises:
         GarmentNotFound: no plausible garment (uniform photo, mask too small or too large, or
@@ -109,16 +109,6 @@ def grabcut_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.n
     check_plausible(mask, rules)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=1.0)
     return np.clip(cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
-
-
-def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
-    """(H, W, 3) uint8 RGB -> (H, W) float32 mask in [0, 1], 1 on the garment, edges softened.
-
-    Raises:
-        GarmentNotFound: no plausible garment (uniform photo, mask too small or too large, or
-            hugging the frame).
-    """
-    return grabcut_garment(image, rules)
 
 
 def garment_mask(image: np.ndarray) -> np.ndarray:

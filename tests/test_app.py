@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from fashiongen.errors import InputError
 from fashiongen.patterns import PatternSpec, draw_pattern
 from fashiongen.devtools import ROOT, draw_garment
 
@@ -186,6 +188,29 @@ def test_history_zip_holds_the_pngs_and_recipes(handlers, tmp_path):
         names = archive.namelist()
         assert len(names) == 3 and "recipes.json" in names
         assert [r["seed"] for r in __import__("json").loads(archive.read("recipes.json"))] == [2, 1]
+
+
+def test_old_outputs_are_pruned_and_the_zip_skips_them(handlers, tmp_path, monkeypatch):
+    import os
+    import time
+    import zipfile
+
+    import app
+
+    monkeypatch.setattr(app, "OUTPUT_DIR", tmp_path)
+    monkeypatch.setattr(app, "_last_prune", [0.0])
+    entries = app.add_to_history([], [path for path, _ in handlers.sample(["Hat"], 2, 1, 0.8)], ["a", "b"])
+    assert all(Path(entry["path"]).parent == tmp_path for entry in entries)
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(entries[0]["path"], (two_days_ago, two_days_ago))
+    monkeypatch.setattr(app, "_last_prune", [0.0])
+    zip_path = app.history_zip(entries)  # writing the zip prunes the day-old design first
+    assert not Path(entries[0]["path"]).exists() and Path(entries[1]["path"]).exists()
+    with zipfile.ZipFile(zip_path) as archive:
+        assert len(archive.namelist()) == 2  # the remaining PNG and recipes.json
+    os.remove(entries[1]["path"])
+    with pytest.raises(InputError, match="more than a day old"):
+        app.history_zip(entries)
 
 
 def test_client_gets_clear_errors(app_server, files):

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from fashiongen.metrics.mask_benchmark import (Cutout, background_from, certain_mask, composite, cutout_of, iou,
-                                               pair_recall)
+from fashiongen.metrics.mask_benchmark import (Cutout, background_from, certain_mask, composite, composite_parts,
+                                               cutout_of, iou, pair_recall)
 
 
 def _plain_photo() -> np.ndarray:
@@ -35,10 +35,17 @@ def test_a_perfect_mask_scores_one_and_a_pair_keeps_both_garments():
     assert cut.image.shape[:2] == cut.mask.shape == (81, 61)
     image, truth = composite([cut, cut], _textured(), 0.4, [(0.25, 0.5), (0.75, 0.5)])
     assert image.shape == (80, 100, 3) and truth.dtype == np.float32
-    assert iou(truth, truth) == 1.0 and pair_recall(truth, truth) == 1.0
+    same_image, parts = composite_parts([cut, cut], _textured(), 0.4, [(0.25, 0.5), (0.75, 0.5)])
+    assert np.array_equal(same_image, image) and np.array_equal(np.maximum(*parts), truth)
+    assert iou(truth, truth) == 1.0 and pair_recall(truth, parts) == 1.0
     one_lost = truth.copy()
     one_lost[:, 50:] = 0
-    assert pair_recall(one_lost, truth) == 0.0 and 0.4 < iou(one_lost, truth) < 0.6
+    assert pair_recall(one_lost, parts) == 0.0 and 0.4 < iou(one_lost, truth) < 0.6
+    # Recall is per garment: missing a sliver of one garment is not losing it.
+    sliver_missed = truth.copy()
+    columns = np.flatnonzero(parts[0].any(axis=0))
+    sliver_missed[:, columns[:3]] = 0
+    assert 0.5 < pair_recall(sliver_missed, parts) < 1.0
     # The garment's own pixels are in the image where the truth says so (edges are resampled).
     inner = cv2.erode((truth > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     assert np.abs(image[inner].astype(int) - np.array([30, 60, 140])).max() <= 2

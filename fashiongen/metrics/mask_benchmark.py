@@ -108,9 +108,16 @@ def composite(cutouts: list[Cutout], background: np.ndarray, scale: float, cente
     Returns:
         image (H, W, 3) uint8 and its exact mask (H, W) float32 in {0, 1}.
     """
+    image, parts = composite_parts(cutouts, background, scale, centers)
+    return image, np.maximum.reduce(parts)
+
+
+def composite_parts(cutouts: list[Cutout], background: np.ndarray, scale: float, centers: list[tuple[float, float]]
+                    ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """As :func:`composite`, with one exact (H, W) float32 {0, 1} mask per placed garment."""
     image = background.astype(np.float32).copy()
-    truth = np.zeros(background.shape[:2], np.float32)
-    height, width = truth.shape
+    height, width = background.shape[:2]
+    parts = []
     for cutout, (cx, cy) in zip(cutouts, centers):
         ch, cw = cutout.mask.shape
         factor = scale * min(height, width) / max(ch, cw)
@@ -122,13 +129,15 @@ def composite(cutouts: list[Cutout], background: np.ndarray, scale: float, cente
         x1, y1 = min(width, x0 + new_w), min(height, y0 + new_h)
         a = alpha[:y1 - y0, :x1 - x0, None]
         image[y0:y1, x0:x1] = piece[:y1 - y0, :x1 - x0] * a + image[y0:y1, x0:x1] * (1 - a)
-        truth[y0:y1, x0:x1] = np.maximum(truth[y0:y1, x0:x1], (a[..., 0] > 0.5).astype(np.float32))
-    return np.clip(image + 0.5, 0, 255).astype(np.uint8), truth
+        part = np.zeros((height, width), np.float32)
+        part[y0:y1, x0:x1] = (a[..., 0] > 0.5).astype(np.float32)
+        parts.append(part)
+    return np.clip(image + 0.5, 0, 255).astype(np.uint8), parts
 
 
-def pair_recall(predicted: np.ndarray, truth: np.ndarray) -> float:
-    """Smallest share of any ground-truth component that the prediction covers: near 0 means a
-    whole garment of a pair (one shoe) was lost."""
-    count, labels = cv2.connectedComponents((truth > 0.5).astype(np.uint8))
-    shares = [float((predicted[labels == index] > 0.5).mean()) for index in range(1, count)]
+def pair_recall(predicted: np.ndarray, parts: list[np.ndarray]) -> float:
+    """Smallest share of any placed garment (one (H, W) mask per garment) that the prediction
+    covers: near 0 means a whole garment of a pair (one shoe) was lost. Per garment, not per
+    connected component, so a garment's own detached strap does not count as a lost garment."""
+    shares = [float((predicted[part > 0.5] > 0.5).mean()) for part in parts if (part > 0.5).any()]
     return min(shares) if shares else 1.0

@@ -96,19 +96,6 @@ def load_style_net(path: str | Path):
     return net.eval(), config, state
 
 
-def load_segmenter(path: str | Path):
-    """Rebuild the garment segmenter (eval mode) from a checkpoint alone.
-
-    Returns (network, checkpoint_state).
-    """
-    from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
-
-    state = load_checkpoint(path)
-    network = GarmentSegmenter(SegmenterConfig(widths=tuple(state["segmenter"]["widths"])))
-    network.load_state_dict(state["model"])
-    return network.eval(), state
-
-
 class MetricsLog:
     """Appends one JSON line per call to ``metrics.jsonl``."""
 
