@@ -20,11 +20,14 @@ from fashiongen.recipes import save_with_recipe
 from fashiongen.trends import enlarge
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = [  # (garment type, seed, pattern)
-    ("T-Shirt", 3, PatternSpec("tartan", scale=36)),
-    ("Dress", 11, PatternSpec("floral", scale=48, seed=2)),
-    ("Hoodie", 5, PatternSpec("houndstooth", scale=24)),
-    ("Skirt", 8, PatternSpec("polka_dots", scale=28)),
+# (garment type, seed, pattern). Seeds picked by eye among 0-11 of the shipped model for a clear
+# silhouette, since these are the Style tab's starting points; docs/trend_samples.png shows seeds
+# 0-7 of every class unpicked.
+EXAMPLES = [
+    ("T-Shirt", 10, PatternSpec("tartan", scale=36)),
+    ("Dress", 2, PatternSpec("floral", scale=48, seed=2)),
+    ("Hoodie", 3, PatternSpec("houndstooth", scale=24)),
+    ("Skirt", 11, PatternSpec("polka_dots", scale=28)),
 ]
 SHEET_SEEDS = range(8)
 
