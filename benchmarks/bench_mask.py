@@ -7,9 +7,12 @@ garments whose mask is certain; they are composited onto real textured backgroun
 other photos (the largest garment-free band of a photo, scaled to cover the canvas), at three scales and
 random positions, a quarter of them as pairs (two garments, e.g. shoes). Prints mean IoU, the
 share of images with IoU >= 0.9 and lost-garment counts for the first release's mask (GrabCut,
-largest component only) and today's (every sizeable component, holes filled), and writes
-contact sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by
-eye), the composites with both masks, and an audit sheet of 24 val photos with today's mask.
+largest component only), the one-pass mask (every sizeable component, holes filled; what the
+trend GAN's data view still uses) and today's (plus the gap-removing second pass and the frame-line
+rule), and writes contact sheets to --out (dataset pixels: never commit them): the certain
+cutouts (check them by eye), the composites with the masks, and two audit sheets of 24 val
+photos each (one pass | today's): audit-val.png, the set the methods were tuned on, and
+audit-val-2.png, a second set drawn afterwards.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES, _grabcut, garment_mask
+from fashiongen.garment_mask import DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _grabcut, garment_mask, segment_garment
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
                                                iou, pair_recall)
@@ -48,7 +51,16 @@ def first_release_mask(image: np.ndarray) -> np.ndarray:
     return cv2.drawContours(np.zeros_like(mask), contours, -1, 1, thickness=cv2.FILLED).astype(np.float32)
 
 
-METHODS = {"first release (largest component)": first_release_mask, "current (all components)": garment_mask}
+def one_pass_mask(image: np.ndarray) -> np.ndarray:
+    """One GrabCut pass, every sizeable component, holes filled (the trend GAN's data view)."""
+    try:
+        return segment_garment(image, FIRST_PASS_RULES)
+    except GarmentNotFound:
+        return np.ones(image.shape[:2], np.float32)
+
+
+METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
+           "current (gaps removed, lines)": garment_mask}
 
 
 def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -62,10 +74,9 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
                 ) -> tuple[list, list[np.ndarray], list[np.ndarray]]:
     """One pass over the photos -> (certain cutouts, textured backgrounds, 24 val audit photos).
 
-    A background is the largest band of a photo outside its garment mask (today's mask, the
-    better one at leaving garments out of the band). The scan takes minutes, so it is cached in
-    ``cache_dir`` keyed on the photo list and these settings: delete the cache after changing the
-    mask to rebuild the backgrounds with it.
+    A background is the largest band of a photo outside its one-pass garment mask (pinned, so the
+    backgrounds do not move when today's mask changes). The scan takes minutes, so it is cached in
+    ``cache_dir`` keyed on the photo list and these settings.
     """
     records, _ = read_records(data, min_class_images=1)
     key = hashlib.sha256(repr(([(r.path.name, r.label) for r in records], backgrounds_wanted, seed, CANVAS,
@@ -87,11 +98,37 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
         if split_of(record.image_id) == "val" and len(audit) < 24 and rng.random() < 0.1:
             audit.append(photo)
         if len(backgrounds) < backgrounds_wanted:
-            background = background_from(photo, garment_mask(photo), CANVAS)
+            background = background_from(photo, one_pass_mask(photo), CANVAS)
             if background is not None:
                 backgrounds.append(background)
     cache.write_bytes(pickle.dumps((cutouts, backgrounds, audit)))
     return cutouts, backgrounds, audit
+
+
+def second_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 24) -> list[np.ndarray]:
+    """``count`` more val photos (not on plain backgrounds, not in ``exclude``), in a seeded random order."""
+    records, _ = read_records(data, min_class_images=1)
+    val = [record for record in records if split_of(record.image_id) == "val"]
+    seen = {photo.tobytes()[:4096] for photo in exclude}
+    photos = []
+    for index in np.random.default_rng(seed + 7).permutation(len(val)):
+        try:
+            photo = resize_long_side(load_image(val[index].path, max_side=1024), CANVAS[1])
+        except ImageError:
+            continue
+        if certain_mask(photo) is None and photo.tobytes()[:4096] not in seen:
+            photos.append(photo)
+        if len(photos) == count:
+            break
+    return photos
+
+
+def audit_sheet(photos: list[np.ndarray]) -> np.ndarray:
+    """Each photo twice, tinted outside the one-pass mask and outside today's mask."""
+    tiles = []
+    for photo in photos:
+        tiles += [resize(tint(photo, one_pass_mask(photo)), (150, 200)), resize(tint(photo, garment_mask(photo)), (150, 200))]
+    return make_grid(tiles, 8)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -143,8 +180,8 @@ def main(argv: list[str] | None = None) -> None:
         if len(examples) < 12 * 3:
             examples += [resize(tile, (96, 128)) for tile in row]
     Image.fromarray(make_grid(examples, 12)).save(out / "composites.png")
-    Image.fromarray(make_grid([resize(tint(p, garment_mask(p)), (150, 200)) for p in audit], 8)).save(
-        out / "audit-val.png")
+    Image.fromarray(audit_sheet(audit)).save(out / "audit-val.png")
+    Image.fromarray(audit_sheet(second_audit(args.data, args.seed, audit))).save(out / "audit-val-2.png")
 
     pairs = len(next(iter(recalls.values())))
     print(f"\n{args.composites} composites ({pairs} pairs), canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
@@ -154,7 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         lost = sum(recall < 0.5 for recall in recalls[name])
         print(f"{name:<36}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
               f"{1000 * statistics.median(seconds[name]):>10.0f}")
-    print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | first release | current), audit-val.png")
+    print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | one mask per method), "
+          "audit-val.png and audit-val-2.png (one pass | current, pairs of tiles)")
 
 
 if __name__ == "__main__":

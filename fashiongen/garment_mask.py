@@ -9,6 +9,15 @@ the garment from bed, floor or wall. It runs on a downscaled copy for speed. Aft
 component of meaningful size is kept (a pair of shoes is two components), holes are filled, and
 masks that cannot be a garment (almost nothing, almost everything, or hugging the frame) are
 refused with :class:`GarmentNotFound`.
+
+GrabCut's weak spot is the floor seen between trouser legs: its foreground model starts from
+everything inside the border, floor included, and the smoothness term keeps the narrow gap. So a
+second pass starts the pixels that look like the border (colour clusters of the border band) as
+probable background. That pass may only remove pixels, and a removed region comes back unless it
+is a gap: it touches the background and the boundary between them is no stronger than the
+region's own texture (the same floor continuing), where a garment part (a dark boot on a dark
+sofa) is separated from the background by a real edge. Thin lines across the whole frame (a shelf
+edge, a skirting board) are dropped when they are not the largest component.
 """
 
 from __future__ import annotations
@@ -37,17 +46,43 @@ class MaskRules:
     min_coverage: float = 0.04      # a garment covers at least this share of the photo
     max_coverage: float = 0.85      # and at most this (more means GrabCut kept the room)
     max_border_contact: float = 0.5  # share of the frame's inner ring the mask may touch
+    remove_gaps: bool = True        # second pass that removes background seen through gaps (legs)
+    border_clusters: int = 8        # colour clusters (Lab k-means) describing the border band
+    border_percentile: float = 90.0  # a pixel looks like the border when it is as close to a cluster
+                                    # as this percentile of the band's own pixels
+    gap_edge_ratio: float = 1.6     # a removed region returns when its edge to the background is
+                                    # this many times stronger than its own texture
+    drop_lines: bool = True         # drop thin secondary components across the frame:
+    line_span: float = 0.75         # a secondary component spanning this share of the frame...
+    line_thickness: float = 0.12    # ...while at most this thick is a line of furniture, dropped
 
 
 DEFAULT_RULES = MaskRules()
+# The trend GAN's data view keeps the mask it has been trained and evaluated with (one pass, no
+# line rule) so the running training and its FD curve stay comparable; switch at the next retrain.
+FIRST_PASS_RULES = MaskRules(remove_gaps=False, drop_lines=False)
 
 
-def _grabcut(small: np.ndarray, rules: MaskRules) -> np.ndarray:
-    """(h, w, 3) uint8 RGB -> (h, w) uint8 {0, 1} raw GrabCut foreground."""
-    h, w = small.shape[:2]
+def _border_band(shape: tuple[int, int], rules: MaskRules) -> np.ndarray:
+    """(h, w) bool: the band along the frame taken as certain background."""
+    h, w = shape
     band_y, band_x = max(1, int(h * rules.border)), max(1, int(w * rules.border))
-    seeds = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
-    seeds[:band_y], seeds[-band_y:], seeds[:, :band_x], seeds[:, -band_x:] = (cv2.GC_BGD,) * 4
+    band = np.zeros((h, w), bool)
+    band[:band_y], band[-band_y:], band[:, :band_x], band[:, -band_x:] = True, True, True, True
+    return band
+
+
+def _grabcut(small: np.ndarray, rules: MaskRules, probable_background: np.ndarray | None = None) -> np.ndarray:
+    """(h, w, 3) uint8 RGB -> (h, w) uint8 {0, 1} raw GrabCut foreground.
+
+    The border band is certain background, ``probable_background`` ((h, w) bool, optional)
+    starts as probable background, everything else as probable foreground.
+    """
+    band = _border_band(small.shape[:2], rules)
+    seeds = np.full(band.shape, cv2.GC_PR_FGD, np.uint8)
+    if probable_background is not None:
+        seeds[probable_background] = cv2.GC_PR_BGD
+    seeds[band] = cv2.GC_BGD
     background_model, foreground_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     # GrabCut initialises its colour models with k-means from OpenCV's (per-thread) RNG; seeding it
     # makes the mask, and so every recipe that relies on it, reproducible.
@@ -59,6 +94,63 @@ def _grabcut(small: np.ndarray, rules: MaskRules) -> np.ndarray:
         raise GarmentNotFound("No garment could be told apart from the background (the photo looks uniform). "
                               "Please use a photo of one garment on a plain background.") from error
     return np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+
+
+def _looks_like_border(small: np.ndarray, rules: MaskRules) -> np.ndarray:
+    """(h, w, 3) uint8 RGB -> (h, w) bool: pixels whose colour matches the border band's clusters."""
+    band = _border_band(small.shape[:2], rules)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    clusters = min(rules.border_clusters, int(band.sum()))
+    _, _, centres = cv2.kmeans(lab[band], clusters, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    distance = np.sqrt(((lab[:, :, None, :] - centres[None, None]) ** 2).sum(axis=-1)).min(axis=-1)
+    return (distance <= np.percentile(distance[band], rules.border_percentile)) & ~band
+
+
+def _edge_strength(small: np.ndarray) -> np.ndarray:
+    """(h, w, 3) uint8 RGB -> (h, w) float32 gradient magnitude of the lightly blurred Lab image."""
+    lab = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32), (0, 0), 1.0)
+    squared = [cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0) ** 2 + cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1) ** 2
+               for c in range(3)]
+    return np.sqrt(sum(squared))
+
+
+def _remove_gaps(small: np.ndarray, first: np.ndarray, rules: MaskRules) -> np.ndarray:
+    """Second GrabCut pass with border look-alikes as probable background; see the module docstring.
+
+    ``first`` is the cleaned (h, w) {0, 1} first-pass mask; returns a subset of it.
+    """
+    second = clean_mask(_grabcut(small, rules, _looks_like_border(small, rules)), rules) & first
+    edges, outside, ring = _edge_strength(small), first == 0, np.ones((3, 3), np.uint8)
+    count, labels = cv2.connectedComponents(first & (1 - second), connectivity=8)
+    for index in range(1, count):
+        region = (labels == index).astype(np.uint8)
+        contact = cv2.dilate(region, ring).astype(bool) & outside
+        # A hole (no contact) is a print GrabCut called background: it stays, as clean_mask fills it.
+        if not contact.any():
+            second |= region
+            continue
+        boundary = cv2.dilate(contact.astype(np.uint8), ring).astype(bool)  # both sides of the edge
+        if edges[boundary].mean() >= rules.gap_edge_ratio * edges[region.astype(bool)].mean():
+            second |= region
+    return second
+
+
+def _drop_frame_lines(mask: np.ndarray, rules: MaskRules) -> np.ndarray:
+    """Remove secondary components that are thin lines across most of the frame (furniture edges)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 2:
+        return mask
+    h, w = mask.shape
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    for index in range(1, count):
+        width, height = stats[index, cv2.CC_STAT_WIDTH], stats[index, cv2.CC_STAT_HEIGHT]
+        across = width >= rules.line_span * w and height <= rules.line_thickness * h
+        down = height >= rules.line_span * h and width <= rules.line_thickness * w
+        if index != largest and (across or down):
+            mask = np.where(labels == index, 0, mask).astype(np.uint8)
+    return mask
 
 
 def clean_mask(mask: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
@@ -106,6 +198,10 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.n
     scale = min(1.0, WORK_SIDE / max(height, width))
     small = resize(image, (max(8, round(width * scale)), max(8, round(height * scale))))
     mask = clean_mask(_grabcut(small, rules), rules)
+    if rules.remove_gaps and mask.any():
+        mask = clean_mask(_remove_gaps(small, mask, rules), rules)
+    if rules.drop_lines:
+        mask = _drop_frame_lines(mask, rules)
     check_plausible(mask, rules)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=1.0)
     return np.clip(cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)

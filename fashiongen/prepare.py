@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from fashiongen.garment_mask import DEFAULT_RULES, MaskRules, segment_garment
+from fashiongen.garment_mask import FIRST_PASS_RULES, MaskRules, segment_garment
 from fashiongen.images import resize
 
 PREPROCESS_NAME = "fashiongen.prepare:prepare_photo"
 MARGIN = 0.06          # empty border on each side, as a share of the square's side
 PREPARE_VERSION = 1    # bump when the preparation changes, so cached datasets rebuild
+PREPARE_RULES = FIRST_PASS_RULES  # the mask the shipped trend model was trained and evaluated with
 
 
 def prepare_photo(image: np.ndarray, resolution: int, margin: float | None = None,
-                  rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
+                  rules: MaskRules = PREPARE_RULES) -> np.ndarray:
     """One garment photo -> the square the GAN sees.
 
     Args:

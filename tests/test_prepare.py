@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from fashiongen.garment_mask import GarmentNotFound, garment_mask, segment_garment
+from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _remove_gaps, garment_mask,
+                                     segment_garment)
 from fashiongen.images import ImageError
 from fashiongen.prepare import MARGIN, prepare_photo
 from fashiongen.training.data import load_split
@@ -89,3 +91,40 @@ def test_cache_key_changes_with_settings(tmp_path, monkeypatch):
     load_split(root, "train", 24, cache, min_class_images=1)
     assert len(list(cache.iterdir())) == len(first) + 2
     assert images.shape[1:] == (16, 16, 3) and classes == ["Dress", "Hat"] and len(images) == len(labels)
+
+
+def _trousers_on_floor() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """White trousers on a striped wooden floor -> (photo at 240x320, trousers mask, gap mask)."""
+    width, height = 240, 320
+    x = np.arange(width)[None, :, None]
+    stripes = np.array([150, 110, 70]) + np.array([25, 20, 10]) * np.sin(x / 5.0)
+    floor = np.broadcast_to(stripes, (height, width, 3)) + np.random.default_rng(0).normal(0, 5, (height, width, 3))
+    image = Image.fromarray(np.clip(floor, 0, 255).astype(np.uint8))
+    outline = [(72, 38), (168, 38), (173, 282), (128, 282), (120, 112), (112, 282), (67, 282)]
+    ImageDraw.Draw(image).polygon(outline, fill=(235, 235, 240))
+    trousers = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(trousers, [np.array(outline, np.int32)], 1)
+    gap = np.zeros_like(trousers)
+    cv2.fillPoly(gap, [np.array([(112, 282), (120, 112), (128, 282)], np.int32)], 1)
+    return np.array(image), trousers, gap & (1 - trousers)
+
+
+def test_second_pass_removes_the_floor_between_legs_and_keeps_the_legs():
+    # GrabCut's first pass on real photos keeps the floor seen between trouser legs; give the
+    # second pass such a mask (trousers plus the gap) and it must take the gap out again.
+    image, trousers, gap = _trousers_on_floor()
+    first = trousers | gap
+    assert gap.sum() > 500
+    second = _remove_gaps(image, first, DEFAULT_RULES)
+    assert second[gap.astype(bool)].mean() < 0.2
+    assert second[cv2.erode(trousers, np.ones((5, 5), np.uint8)).astype(bool)].mean() > 0.95
+
+
+def test_lines_across_the_frame_are_dropped_but_a_second_garment_is_not():
+    image = _photo([(0.2, 0.3, 0.55, 0.85), (0.6, 0.45, 0.85, 0.75)])
+    image[int(0.1 * 400):int(0.13 * 400), 10:290] = (250, 250, 250)  # a shelf edge across the top
+    mask = segment_garment(image) > 0.5
+    assert not mask[int(0.115 * 400), 30:270].any()
+    assert mask[int(0.6 * 400), int(0.72 * 300)] and mask[int(0.6 * 400), int(0.37 * 300)]
+    kept = segment_garment(image, FIRST_PASS_RULES) > 0.5  # the one-pass rules (the GAN's view) keep it
+    assert kept[int(0.115 * 400), 30:270].mean() > 0.5

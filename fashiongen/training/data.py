@@ -27,7 +27,6 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES
 from fashiongen.images import IMAGE_SUFFIXES, ImageError, center_square_crop, load_image, make_grid, resize
 from fashiongen.patterns import draw_pattern, random_spec
 from fashiongen import prepare
@@ -98,7 +97,7 @@ VIEWS = {"prepared": load_prepared, "square": load_square}
 
 def _cache_key(records: list[GarmentRecord], classes: list[str], split: str, resolution: int, view: str) -> str:
     """Hash of everything the cached arrays depend on: the files, labels, split and preparation settings."""
-    digest = hashlib.sha256(f"{split}|{resolution}|{view}|{classes}|{prepare.PREPARE_VERSION}|{prepare.MARGIN}|{DEFAULT_RULES}".encode())
+    digest = hashlib.sha256(f"{split}|{resolution}|{view}|{classes}|{prepare.PREPARE_VERSION}|{prepare.MARGIN}|{prepare.PREPARE_RULES}".encode())
     for record in records:
         stat = record.path.stat()
         digest.update(f"{record.image_id}|{record.label}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
