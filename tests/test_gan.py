@@ -149,3 +149,18 @@ def test_cli_resume_uses_the_stored_config(tmp_path):
     assert resume and config.arch == "dcgan" and config.loss == "bce" and config.max_steps == 300
     fresh, _, _ = parse_trainer_cli(TrainGANConfig, PRESETS, "", ["--out", str(run)])
     assert fresh.arch == "projection"  # without --resume the defaults (and preset) apply
+
+
+def test_bilinear_upsampling_shares_weights_and_exports(tmp_path):
+    # A branch may switch a nearest-upsampling run to bilinear and resume: same weights, other images.
+    torch.manual_seed(0)
+    nearest = GANConfig(num_classes=2, z_dim=8, resolution=16, g_width=16)
+    bilinear = GANConfig(**{**nearest.__dict__, "upsample": "bilinear"})
+    first = build_generator(nearest).eval()
+    second = build_generator(bilinear).eval()
+    second.load_state_dict(first.state_dict())  # strict: every key matches
+    z, classes = torch.randn(2, 8), torch.tensor([0, 1])
+    assert not torch.allclose(first(z, classes), second(z, classes))
+    export_trend(second, bilinear, ["a", "b"], tmp_path / "g.onnx", "test")  # asserts ONNX parity itself
+    with pytest.raises(ValueError, match="upsample"):
+        GANConfig(num_classes=2, upsample="cubic")

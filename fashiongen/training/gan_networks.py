@@ -28,6 +28,11 @@ class GANConfig:
     g_width: int = 256          # generator channels at the lowest resolution
     d_width: int = 32           # discriminator channels at full resolution
     aux_classifier: bool = False  # projection D also predicts the class (auxiliary classifier head)
+    upsample: str = "nearest"   # projection G's upsampling: "nearest" or "bilinear" (smoother; against hatching)
+
+    def __post_init__(self):
+        if self.upsample not in ("nearest", "bilinear"):
+            raise ValueError(f"upsample must be 'nearest' or 'bilinear', got {self.upsample!r}")
 
 
 def _levels(resolution: int) -> int:
@@ -63,8 +68,9 @@ class ConditionalBatchNorm(nn.Module):
 class GeneratorBlock(nn.Module):
     """CBN-ReLU-up-conv-CBN-ReLU-conv with an upsampled 1x1 skip: (B, Cin, H, W) -> (B, Cout, 2H, 2W)."""
 
-    def __init__(self, in_channels: int, out_channels: int, num_classes: int):
+    def __init__(self, in_channels: int, out_channels: int, num_classes: int, upsample: str = "nearest"):
         super().__init__()
+        self.upsample = upsample  # no weights depend on it, so a run can switch mode and resume
         self.norm1 = ConditionalBatchNorm(in_channels, num_classes)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.norm2 = ConditionalBatchNorm(out_channels, num_classes)
@@ -72,9 +78,14 @@ class GeneratorBlock(nn.Module):
         self.skip = nn.Conv2d(in_channels, out_channels, 1)
 
     def forward(self, x: torch.Tensor, class_id: torch.Tensor) -> torch.Tensor:
-        h = F.interpolate(F.relu(self.norm1(x, class_id)), scale_factor=2.0, mode="nearest")
+        h = self._up(F.relu(self.norm1(x, class_id)))
         h = self.conv2(F.relu(self.norm2(self.conv1(h), class_id)))
-        return h + self.skip(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return h + self.skip(self._up(x))
+
+    def _up(self, x: torch.Tensor) -> torch.Tensor:
+        if self.upsample == "bilinear":
+            return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        return F.interpolate(x, scale_factor=2.0, mode="nearest")
 
 
 class ProjectionGenerator(nn.Module):
@@ -86,7 +97,8 @@ class ProjectionGenerator(nn.Module):
         widths = [max(config.g_width >> i, 16) for i in range(levels + 1)]
         self.width = widths[0]
         self.linear = nn.Linear(config.z_dim, 4 * 4 * widths[0])
-        self.blocks = nn.ModuleList(GeneratorBlock(widths[i], widths[i + 1], config.num_classes) for i in range(levels))
+        self.blocks = nn.ModuleList(GeneratorBlock(widths[i], widths[i + 1], config.num_classes, config.upsample)
+                                    for i in range(levels))
         self.out_norm = nn.BatchNorm2d(widths[-1])
         self.out_conv = nn.Conv2d(widths[-1], 3, 3, padding=1)
 

@@ -47,6 +47,7 @@ class TrainGANConfig:
     z_dim: int = 128                        # noise dimension
     g_width: int = 128                      # generator channels at 4x4
     d_width: int = 32                       # discriminator channels at full resolution
+    upsample: str = "nearest"               # generator upsampling, "nearest" or "bilinear" (projection arch)
     batch_size: int = 32                    # images per step
     lr_g: float = 2e-4                      # generator Adam learning rate
     lr_d: float = 2e-4                      # discriminator Adam learning rate
@@ -66,7 +67,7 @@ class TrainGANConfig:
 
     def gan_config(self, num_classes: int) -> GANConfig:
         return GANConfig(num_classes=num_classes, arch=self.arch, z_dim=self.z_dim, resolution=self.resolution,
-                         g_width=self.g_width, d_width=self.d_width,
+                         g_width=self.g_width, d_width=self.d_width, upsample=self.upsample,
                          aux_classifier=self.arch == "projection" and self.class_loss_weight > 0)
 
 
