@@ -29,7 +29,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _grabcut, garment_mask, segment_garment
+from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _grabcut, garment_mask,
+                                     segment_garment)
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
                                                iou, pair_recall)
@@ -109,14 +110,14 @@ def second_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 2
     """``count`` more val photos (not on plain backgrounds, not in ``exclude``), in a seeded random order."""
     records, _ = read_records(data, min_class_images=1)
     val = [record for record in records if split_of(record.image_id) == "val"]
-    seen = {photo.tobytes()[:4096] for photo in exclude}
+    seen = {hashlib.sha1(photo.tobytes()).digest() for photo in exclude}
     photos = []
     for index in np.random.default_rng(seed + 7).permutation(len(val)):
         try:
             photo = resize_long_side(load_image(val[index].path, max_side=1024), CANVAS[1])
         except ImageError:
             continue
-        if certain_mask(photo) is None and photo.tobytes()[:4096] not in seen:
+        if certain_mask(photo) is None and hashlib.sha1(photo.tobytes()).digest() not in seen:
             photos.append(photo)
         if len(photos) == count:
             break
