@@ -29,8 +29,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _grabcut, garment_mask,
-                                     segment_garment)
+from fashiongen.garment_mask import DEFAULT_RULES, FIRST_PASS_RULES, _grabcut, garment_mask
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
                                                iou, pair_recall)
@@ -54,10 +53,7 @@ def first_release_mask(image: np.ndarray) -> np.ndarray:
 
 def one_pass_mask(image: np.ndarray) -> np.ndarray:
     """One GrabCut pass, every sizeable component, holes filled (the trend GAN's data view)."""
-    try:
-        return segment_garment(image, FIRST_PASS_RULES)
-    except GarmentNotFound:
-        return np.ones(image.shape[:2], np.float32)
+    return garment_mask(image, FIRST_PASS_RULES)
 
 
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,

@@ -207,7 +207,7 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.n
     return np.clip(cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
-def garment_mask(image: np.ndarray) -> np.ndarray:
+def garment_mask(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
     """(H, W, 3) uint8 RGB -> (H, W) float32 mask in [0, 1], 1 on the garment.
 
     The Style tab's entry point: where no plausible garment is found it returns an all-ones
@@ -215,7 +215,7 @@ def garment_mask(image: np.ndarray) -> np.ndarray:
     learn why.
     """
     try:
-        return segment_garment(image)
+        return segment_garment(image, rules)
     except GarmentNotFound:
         return np.ones(image.shape[:2], np.float32)
 
