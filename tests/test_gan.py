@@ -136,6 +136,26 @@ def test_class_weights_are_ids_when_one_hot_and_mix_otherwise():
     assert not torch.allclose(half, norm(x, torch.tensor([0, 0])))
 
 
+def test_learning_rate_decay_is_linear_to_zero_and_survives_resume(tmp_path):
+    from fashiongen.training.train_gan import learning_rate_factor
+
+    assert [learning_rate_factor(step, 0, 10) for step in (0, 9)] == [1.0, 1.0]  # 0: constant
+    assert [learning_rate_factor(step, 6, 10) for step in (0, 5, 6, 8, 9)] == [1.0, 1.0, 1.0, 0.5, 0.25]
+    assert learning_rate_factor(12, 6, 10) == 0.0 and learning_rate_factor(3, 10, 10) == 1.0
+
+    data = class_folder_dataset(tmp_path / "data", per_class=12)
+    config = TrainGANConfig(data=str(data), out=str(tmp_path / "run"), resolution=16, z_dim=8, g_width=16,
+                            d_width=8, batch_size=4, max_steps=2, log_every=1, sample_every=100, checkpoint_every=2,
+                            cache=str(tmp_path / "cache"), min_class_images=1, threads=1, lr_g=1e-3, lr_d=2e-3)
+    run = train(config)
+    resumed = train(TrainGANConfig(**{**config.__dict__, "max_steps": 6, "lr_decay_start": 2}), resume=True)
+    factors = [json.loads(line)["lr_factor"] for line in (resumed / "metrics.jsonl").read_text().splitlines()]
+    assert factors == [1.0, 1.0, 1.0, 0.75, 0.5, 0.25]
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert state["optimizer"]["generator"]["param_groups"][0]["lr"] == pytest.approx(0.25e-3)
+    assert state["optimizer"]["discriminator"]["param_groups"][0]["lr"] == pytest.approx(0.5e-3)
+
+
 def test_cli_resume_uses_the_stored_config(tmp_path):
     from fashiongen.training.runs import parse_trainer_cli
     from fashiongen.training.train_gan import PRESETS

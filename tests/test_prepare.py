@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -91,6 +94,19 @@ def test_cache_key_changes_with_settings(tmp_path, monkeypatch):
     load_split(root, "train", 24, cache, min_class_images=1)
     assert len(list(cache.iterdir())) == len(first) + 2
     assert images.shape[1:] == (16, 16, 3) and classes == ["Dress", "Hat"] and len(images) == len(labels)
+
+    monkeypatch.setattr(fashiongen.prepare, "MARGIN", 0.2)
+    before = len(list(cache.iterdir()))
+    copied = tmp_path / "copied"
+    shutil.copytree(root, copied)  # new modification times, same photos: the cache is reused
+    os.utime(copied / "Dress" / "0.png", ns=(1, 1))
+    load_split(copied, "train", 16, cache, min_class_images=1)
+    assert len(list(cache.iterdir())) == before
+    changed = np.asarray(Image.open(copied / "Dress" / "0.png")).copy()
+    changed[5:9, 5:9] = 0  # one photo edited (all six are in train): the cache is rebuilt
+    Image.fromarray(changed).save(copied / "Dress" / "0.png")
+    load_split(copied, "train", 16, cache, min_class_images=1)
+    assert len(list(cache.iterdir())) == before + 1
 
 
 def _trousers_on_floor() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -53,6 +53,7 @@ class TrainGANConfig:
     lr_d: float = 2e-4                      # discriminator Adam learning rate
     beta1: float = 0.0                      # Adam beta1
     beta2: float = 0.99                     # Adam beta2
+    lr_decay_start: int = 0                 # from this step both learning rates fall linearly to 0 at max_steps (0: constant)
     ema_decay: float = 0.999                # EMA of generator weights (0 disables)
     max_steps: int = 6000                   # train until this many steps in total
     log_every: int = 10                     # steps between metrics.jsonl lines
@@ -91,6 +92,18 @@ def sample_sheet(generator: torch.nn.Module, gan: GANConfig, classes: list[str],
     with torch.no_grad():
         images = signed_to_uint8(generator(z, class_id))
     return make_grid(list(images), columns)
+
+
+def learning_rate_factor(step: int, decay_start: int, max_steps: int) -> float:
+    """Multiplier in [0, 1] of the base learning rates for the step about to run (0-based).
+
+    1 until ``decay_start``, then linear to 0 at ``max_steps``: the projection-discriminator
+    papers' schedule, applied here as a final phase of a long constant-rate run. ``decay_start``
+    0 (or >= ``max_steps``) keeps the rates constant.
+    """
+    if decay_start <= 0 or decay_start >= max_steps or step < decay_start:
+        return 1.0
+    return max(0.0, (max_steps - step) / (max_steps - decay_start))
 
 
 def _eval_copy(generator: torch.nn.Module, gan: GANConfig) -> torch.nn.Module:
@@ -153,6 +166,10 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
     progress = tqdm(total=config.max_steps, initial=step, desc=run_dir.name, dynamic_ncols=True,
                     disable=not ranks.is_main)
     while step < config.max_steps:
+        rate = learning_rate_factor(step, config.lr_decay_start, config.max_steps)
+        for optimizer, base in ((optimizer_g, config.lr_g), (optimizer_d, config.lr_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = base * rate
         index = torch.multinomial(weights, batch, replacement=True)
         real = to_signed(data[index], device)
         class_id = label_tensor[index].to(device)
@@ -199,7 +216,7 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         cpu_seconds = cpu_before + time.process_time() - cpu_start
         if step % config.log_every == 0:
             values = dict(loss_d=loss_d.item(), loss_g=loss_g.item(), d_real=real_logits.mean().item(),
-                          d_fake=fake_logits.mean().item(), cpu_seconds=cpu_seconds)
+                          d_fake=fake_logits.mean().item(), lr_factor=rate, cpu_seconds=cpu_seconds)
             if ranks.distributed:  # checked, not assumed: DDP keeps the replicas identical
                 values["replica_spread"] = distributed.replica_spread([generator, discriminator], ranks)
             progress.set_postfix({key: f"{value:.3f}" for key, value in values.items()})
