@@ -8,16 +8,19 @@ other photos (the largest garment-free band of a photo, scaled to cover the canv
 random positions, a quarter of them as pairs (two garments, e.g. shoes). Prints mean IoU, the
 share of images with IoU >= 0.9 and lost-garment counts for the first release's mask (GrabCut,
 largest component only), the one-pass mask (every sizeable component, holes filled; what the
-trend GAN's data view still uses) and today's (plus the gap-removing second pass and the frame-line
-rule), and writes contact sheets to --out (dataset pixels: never commit them): the certain
-cutouts (check them by eye), the composites with the masks, and two audit sheets of 24 val
-photos each (one pass | today's): audit-val.png, the set the methods were tuned on, and
-audit-val-2.png, a second set drawn afterwards.
+trend GAN's data view still uses), the two-pass mask before the straight-edge rule, and today's
+(gap-removing second pass, frame-line rule, straight-edged regions dropped), and writes contact
+sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by eye), the
+composites with the masks, and three audit sheets of 24 val photos each (two passes without the
+straight-edge rule | today's): audit-val.png, the set the second pass was tuned on,
+audit-val-2.png, drawn afterwards (the straight-edge rule was tuned on it), and audit-val-3.png,
+drawn after that and looked at only once the rules were fixed.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import pickle
 import statistics
@@ -56,8 +59,13 @@ def one_pass_mask(image: np.ndarray) -> np.ndarray:
     return garment_mask(image, FIRST_PASS_RULES)
 
 
+def two_pass_mask(image: np.ndarray) -> np.ndarray:
+    """Today's rules without the straight-edge rule (the mask of 2026-11-25 morning)."""
+    return garment_mask(image, dataclasses.replace(DEFAULT_RULES, straight_edge_share=float("inf")))
+
+
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
-           "current (gaps removed, lines)": garment_mask}
+           "two passes (gaps, lines)": two_pass_mask, "current (+ straight edges)": garment_mask}
 
 
 def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -102,13 +110,13 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
     return cutouts, backgrounds, audit
 
 
-def second_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 24) -> list[np.ndarray]:
-    """``count`` more val photos (not on plain backgrounds, not in ``exclude``), in a seeded random order."""
+def more_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 24) -> list[np.ndarray]:
+    """``count`` more val photos (not on plain backgrounds, not in ``exclude``), in a ``seed``-ed random order."""
     records, _ = read_records(data, min_class_images=1)
     val = [record for record in records if split_of(record.image_id) == "val"]
     seen = {hashlib.sha1(photo.tobytes()).digest() for photo in exclude}
     photos = []
-    for index in np.random.default_rng(seed + 7).permutation(len(val)):
+    for index in np.random.default_rng(seed).permutation(len(val)):
         try:
             photo = resize_long_side(load_image(val[index].path, max_side=1024), CANVAS[1])
         except ImageError:
@@ -121,10 +129,10 @@ def second_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 2
 
 
 def audit_sheet(photos: list[np.ndarray]) -> np.ndarray:
-    """Each photo twice, tinted outside the one-pass mask and outside today's mask."""
+    """Each photo twice, tinted outside the two-pass mask (no straight-edge rule) and outside today's mask."""
     tiles = []
     for photo in photos:
-        tiles += [resize(tint(photo, one_pass_mask(photo)), (150, 200)), resize(tint(photo, garment_mask(photo)), (150, 200))]
+        tiles += [resize(tint(photo, two_pass_mask(photo)), (150, 200)), resize(tint(photo, garment_mask(photo)), (150, 200))]
     return make_grid(tiles, 8)
 
 
@@ -178,7 +186,9 @@ def main(argv: list[str] | None = None) -> None:
             examples += [resize(tile, (96, 128)) for tile in row]
     Image.fromarray(make_grid(examples, 12)).save(out / "composites.png")
     Image.fromarray(audit_sheet(audit)).save(out / "audit-val.png")
-    Image.fromarray(audit_sheet(second_audit(args.data, args.seed, audit))).save(out / "audit-val-2.png")
+    second = more_audit(args.data, args.seed + 7, audit)
+    Image.fromarray(audit_sheet(second)).save(out / "audit-val-2.png")
+    Image.fromarray(audit_sheet(more_audit(args.data, args.seed + 13, audit + second))).save(out / "audit-val-3.png")
 
     pairs = len(next(iter(recalls.values())))
     print(f"\n{args.composites} composites ({pairs} pairs), canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
@@ -189,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<36}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
               f"{1000 * statistics.median(seconds[name]):>10.0f}")
     print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | one mask per method), "
-          "audit-val.png and audit-val-2.png (one pass | current, pairs of tiles)")
+          "audit-val.png, audit-val-2.png and audit-val-3.png (two passes | current, pairs of tiles)")
 
 
 if __name__ == "__main__":

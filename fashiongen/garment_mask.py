@@ -51,7 +51,10 @@ class MaskRules:
     border_percentile: float = 90.0  # a pixel looks like the border when it is as close to a cluster
                                     # as this percentile of the band's own pixels
     gap_edge_ratio: float = 1.6     # a removed region returns when its edge to the background is
-                                    # this many times stronger than its own texture
+                                    # this many times stronger than its own texture...
+    straight_edge_share: float = 0.7  # ...unless this share of that edge lies on straight lines
+    straight_line_length: float = 0.08  # (segments at least this share of the long side): a tile, paper, box,
+    straight_max_region: float = 0.5  # when the region is at most this share of the first-pass mask
     drop_lines: bool = True         # drop thin secondary components across the frame:
     line_span: float = 0.75         # a secondary component spanning this share of the frame...
     line_thickness: float = 0.12    # ...while at most this thick is a line of furniture, dropped
@@ -132,9 +135,30 @@ def _remove_gaps(small: np.ndarray, first: np.ndarray, rules: MaskRules) -> np.n
             second |= region
             continue
         boundary = cv2.dilate(contact.astype(np.uint8), ring).astype(bool)  # both sides of the edge
-        if edges[boundary].mean() >= rules.gap_edge_ratio * edges[region.astype(bool)].mean():
+        strong = edges[boundary].mean() >= rules.gap_edge_ratio * edges[region.astype(bool)].mean()
+        # A straight-edged region is dropped only as the smaller part: shorts can be rectangular too.
+        flat_object = (region.sum() <= rules.straight_max_region * first.sum()
+                       and _straight_share(contact, rules) >= rules.straight_edge_share)
+        if strong and not flat_object:
             second |= region
     return second
+
+
+def _straight_share(contact: np.ndarray, rules: MaskRules) -> float:
+    """Share of a (h, w) bool boundary lying on long straight segments.
+
+    Garment outlines are curved at this scale; the edges of floor tiles, paper and boxes are
+    straight, so a region cut off along straight lines is taken for one of those, not a garment part.
+    """
+    length = max(8, round(rules.straight_line_length * max(contact.shape)))
+    lines = cv2.HoughLinesP(contact.astype(np.uint8) * 255, 1, np.pi / 180, threshold=length // 2,
+                            minLineLength=length, maxLineGap=2)
+    if lines is None:
+        return 0.0
+    drawn = np.zeros(contact.shape, np.uint8)
+    for x1, y1, x2, y2 in lines.reshape(-1, 4):
+        cv2.line(drawn, (int(x1), int(y1)), (int(x2), int(y2)), 1, thickness=3)
+    return float((drawn.astype(bool) & contact).sum() / contact.sum())
 
 
 def _drop_frame_lines(mask: np.ndarray, rules: MaskRules) -> np.ndarray:

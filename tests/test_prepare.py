@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _remove_gaps, garment_mask,
-                                     segment_garment)
+from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _remove_gaps, _straight_share,
+                                     garment_mask, segment_garment)
 from fashiongen.images import ImageError
 from fashiongen.prepare import MARGIN, prepare_photo
 from fashiongen.training.data import load_split
@@ -134,6 +135,48 @@ def test_second_pass_removes_the_floor_between_legs_and_keeps_the_legs():
     second = _remove_gaps(image, first, DEFAULT_RULES)
     assert second[gap.astype(bool)].mean() < 0.2
     assert second[cv2.erode(trousers, np.ones((5, 5), np.uint8)).astype(bool)].mean() > 0.95
+
+
+def _shirt_beside_a_lit_tile() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A plaid, round garment on a tiled floor whose bottom row and one tile touching the garment
+    are lit brighter -> (photo at 240x320, garment mask, lit tile mask outside the garment)."""
+    width, height, tile = 240, 320, 60
+    rng = np.random.default_rng(0)
+    floor = np.full((height, width, 3), (190.0, 182.0, 168.0)) + rng.normal(0, 4, (height, width, 3))
+    floor[260:] = (238, 232, 220) + rng.normal(0, 1.5, (60, width, 3))  # the lit bottom row
+    lit = np.zeros((height, width), np.uint8)
+    lit[62:118, 2:58] = 1
+    floor[lit.astype(bool)] = (238, 232, 220) + rng.normal(0, 1.5, (int(lit.sum()), 3))
+    for line in range(0, max(width, height), tile):  # grout
+        floor[line:line + 2] = 110
+        floor[:, line:line + 2] = 110
+    garment = np.zeros((height, width), np.uint8)
+    cv2.ellipse(garment, (125, 150), (85, 110), 0, 0, 360, 1, thickness=-1)
+    y, x = np.mgrid[:height, :width]
+    plaid = np.stack([120 + 60 * (np.sin(x / 6.0) > 0), 40 + 30 * (np.sin(y / 7.0) > 0), 50 + 0 * x], -1)
+    image = np.where(garment[..., None].astype(bool), plaid, floor)
+    return np.clip(image, 0, 255).astype(np.uint8), garment, lit & (1 - garment)
+
+
+def test_a_lit_tile_cut_off_along_straight_grout_lines_is_dropped():
+    # Seen on val photos: GrabCut keeps a brighter floor tile (or a sheet of paper) beside the
+    # garment; the second pass removes it, and its strong, straight edges must not bring it back.
+    image, garment, lit = _shirt_beside_a_lit_tile()
+    first = garment | lit
+    second = _remove_gaps(image, first, DEFAULT_RULES)
+    assert second[lit.astype(bool)].mean() < 0.05
+    assert second[cv2.erode(garment, np.ones((5, 5), np.uint8)).astype(bool)].mean() > 0.95
+    without_rule = _remove_gaps(image, first, dataclasses.replace(DEFAULT_RULES, straight_edge_share=1.01))
+    assert without_rule[lit.astype(bool)].mean() > 0.95  # the strong edge alone would keep it
+
+
+def test_straight_share_tells_straight_edges_from_curves():
+    square, circle = np.zeros((200, 200), np.uint8), np.zeros((200, 200), np.uint8)
+    cv2.rectangle(square, (40, 40), (160, 160), 1, thickness=1)
+    cv2.circle(circle, (100, 100), 60, 1, thickness=1)
+    assert _straight_share(square.astype(bool), DEFAULT_RULES) > 0.9
+    # A 60 px radius at a 200 px side: straight over short runs, but well under the rule's share.
+    assert _straight_share(circle.astype(bool), DEFAULT_RULES) < DEFAULT_RULES.straight_edge_share - 0.2
 
 
 def test_lines_across_the_frame_are_dropped_but_a_second_garment_is_not():
