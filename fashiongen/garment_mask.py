@@ -22,6 +22,7 @@ edge, a skirting board) are dropped when they are not the largest component.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import cv2
@@ -61,6 +62,10 @@ class MaskRules:
 
 
 DEFAULT_RULES = MaskRules()
+# Names the automatic mask's behaviour in restyle recipes, so a recipe made with another version
+# is refused rather than reproduced with a different mask. Bump the number when the algorithm
+# changes in a way the rules do not show.
+MASK_VERSION = f"grabcut-3:{hashlib.sha256(repr(DEFAULT_RULES).encode()).hexdigest()[:10]}"
 # The trend GAN's data view keeps the mask it has been trained and evaluated with (one pass, no
 # line rule) so the running training and its FD curve stay comparable; switch at the next retrain.
 FIRST_PASS_RULES = MaskRules(remove_gaps=False, drop_lines=False)

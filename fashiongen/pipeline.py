@@ -17,7 +17,7 @@ import numpy as np
 
 from fashiongen.errors import InputError, ModelUnavailable
 from fashiongen.fabric_print import placement, print_on_garment
-from fashiongen.garment_mask import garment_mask
+from fashiongen.garment_mask import MASK_VERSION, garment_mask
 from fashiongen.images import long_side_size, resize
 from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_OUTPUT_SIDE, DEFAULT_PATTERN_SCALE,
                                DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_PATTERN_ANGLE, MAX_REPEATS,
@@ -213,6 +213,8 @@ class Pipeline:
                   "pattern": ({"library": dataclasses.asdict(pattern)} if isinstance(pattern, PatternSpec)
                               else {"upload_sha256": sha256_pixels(pattern)}),
                   "mask": None if request.mask is None else {"sha256": _mask_sha256(request.mask)}}
+        if _uses_auto_mask(request):
+            recipe["auto_mask"] = MASK_VERSION
         if request.mode == "artistic":
             model = self._style().model
             recipe["model"] = {"file": model.path.name, "sha256": model.sha256}
@@ -246,11 +248,15 @@ class Pipeline:
                 raise InputError("This restyle used a painted mask; supply that mask (white = garment) too.")
             if _mask_sha256(mask) != recipe["mask"]["sha256"]:
                 raise InputError("This mask is not the one the recipe was made with (its pixels differ).")
-        return self.restyle(RestyleRequest(
+        request = RestyleRequest(
             garment, pattern_input, mode=recipe["mode"], strength=recipe["strength"],
             preserve_colors=recipe["preserve_colors"], garment_only=recipe["garment_only"],
             mask=mask if recipe.get("mask") is not None else None, pattern_scale=recipe["pattern_scale"],
-            repeats=recipe["repeats"], pattern_angle=recipe["pattern_angle"], output_size=recipe["output_size"]))
+            repeats=recipe["repeats"], pattern_angle=recipe["pattern_angle"], output_size=recipe["output_size"])
+        if _uses_auto_mask(request) and recipe.get("auto_mask") != MASK_VERSION:
+            raise InputError("This restyle was made with an earlier version of the automatic garment mask, so it "
+                             "would not come out the same here. Restyle the garment again, or paint its mask.")
+        return self.restyle(request)
 
     def _mask_at(self, request: RestyleRequest, target: np.ndarray) -> np.ndarray:
         height, width = target.shape[:2]
@@ -291,6 +297,11 @@ class Pipeline:
         if request.preserve_colors:
             result = np.where(mask[..., None] > 0, keep_colors(result, target), target).astype(np.uint8)
         return RestyleResult(result, mask)
+
+
+def _uses_auto_mask(request: RestyleRequest) -> bool:
+    """True when the automatic garment mask shapes the result (print mode always masks; artistic with garment only)."""
+    return request.mask is None and (request.mode == "print" or request.garment_only)
 
 
 def _mask_sha256(mask: np.ndarray) -> str:

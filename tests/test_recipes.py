@@ -89,6 +89,26 @@ def test_restyle_round_trip_and_input_checks(handlers, tmp_path):
     assert dataclasses.is_dataclass(PatternSpec("tartan"))
 
 
+def test_restyle_with_another_automatic_mask_version_is_refused(handlers, tmp_path):
+    from fashiongen.garment_mask import MASK_VERSION
+
+    garment_path = tmp_path / "g.png"
+    Image.fromarray(draw_garment()).save(garment_path)
+    made = handlers.stylize(str(garment_path), None, 0.9, output_size=160, mode="print", library_pattern="tartan")
+    recipe = read_recipe(made)
+    assert recipe["auto_mask"] == MASK_VERSION  # print mode always lays the pattern inside the automatic mask
+    older = tmp_path / "older.png"
+    older.write_bytes(png_with_recipe(_pixels(made), {**recipe, "auto_mask": "grabcut-2:0123456789"}))
+    with pytest.raises(InputError, match="earlier version of the automatic garment mask"):
+        handlers.reproduce(str(older), str(garment_path))
+    unversioned = tmp_path / "unversioned.png"  # recipes written before the mask was versioned
+    unversioned.write_bytes(png_with_recipe(_pixels(made), {k: v for k, v in recipe.items() if k != "auto_mask"}))
+    with pytest.raises(InputError, match="earlier version of the automatic garment mask"):
+        handlers.reproduce(str(unversioned), str(garment_path))
+    whole = handlers.stylize(str(garment_path), None, 1.0, output_size=160, library_pattern="tartan")  # artistic, unmasked
+    assert "auto_mask" not in read_recipe(whole)
+
+
 def test_painted_mask_is_checked_on_reproduce(handlers, tmp_path):
     garment = draw_garment()
     garment_path, mask_path, other_path = tmp_path / "g.png", tmp_path / "m.png", tmp_path / "o.png"
