@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 import torch
 
+from fashiongen.metrics.evaluate_gan import generate
 from fashiongen.training.data import load_split
 from fashiongen.training.runs import load_generator
-from fashiongen.training.tensors import signed_to_uint8
 
 HUE_BINS = 12
 COLOURFUL_CHROMA = 20.0   # CIELAB chroma; beige is about 15, a saturated blue about 60
@@ -50,16 +50,6 @@ def hue_histogram(colours: np.ndarray) -> np.ndarray:
     hue = (np.degrees(np.arctan2(colours[:, 2], colours[:, 1])) % 360) // (360 / HUE_BINS)
     counts = np.bincount(hue[chroma >= COLOURFUL_CHROMA].astype(int), minlength=HUE_BINS).astype(np.float64)
     return np.append(counts, (chroma < COLOURFUL_CHROMA).sum()) / len(colours)
-
-
-def samples_like(checkpoint: str, labels: np.ndarray, seed: int) -> np.ndarray:
-    """One sample per real image, with its class -> (N, R, R, 3) uint8."""
-    generator, gan, _, _ = load_generator(checkpoint)
-    z = torch.randn(len(labels), gan.z_dim, generator=torch.Generator().manual_seed(seed))
-    class_id = torch.from_numpy(labels)
-    with torch.no_grad():
-        return np.concatenate([signed_to_uint8(generator(z[i:i + 50], class_id[i:i + 50]))
-                               for i in range(0, len(labels), 50)])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,7 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, checkpoint in (item.split("=", 1) for item in args.run):
         if checkpoint.endswith(".onnx"):
             raise SystemExit("pass the .pt checkpoint (the ONNX export has the same weights)")
-        row(name, garment_colours(samples_like(checkpoint, labels, args.seed)))
+        generator, gan, _, _ = load_generator(checkpoint)
+        row(name, garment_colours(generate(generator, gan.z_dim, labels, args.seed)))  # one sample per val photo
 
 
 if __name__ == "__main__":

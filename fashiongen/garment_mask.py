@@ -140,12 +140,13 @@ def _remove_gaps(small: np.ndarray, first: np.ndarray, rules: MaskRules) -> np.n
             second |= region
             continue
         boundary = cv2.dilate(contact.astype(np.uint8), ring).astype(bool)  # both sides of the edge
-        strong = edges[boundary].mean() >= rules.gap_edge_ratio * edges[region.astype(bool)].mean()
+        if edges[boundary].mean() < rules.gap_edge_ratio * edges[region.astype(bool)].mean():
+            continue  # a weak edge: the same floor continuing, the region stays removed
         # A straight-edged region is dropped only as the smaller part: shorts can be rectangular too.
-        flat_object = (region.sum() <= rules.straight_max_region * first.sum()
-                       and _straight_share(contact, rules) >= rules.straight_edge_share)
-        if strong and not flat_object:
-            second |= region
+        if (region.sum() <= rules.straight_max_region * first.sum()
+                and _straight_share(contact, rules) >= rules.straight_edge_share):
+            continue
+        second |= region
     return second
 
 
