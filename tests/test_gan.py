@@ -184,3 +184,50 @@ def test_bilinear_upsampling_shares_weights_and_exports(tmp_path):
     export_trend(second, bilinear, ["a", "b"], tmp_path / "g.onnx", "test")  # asserts ONNX parity itself
     with pytest.raises(ValueError, match="upsample"):
         GANConfig(num_classes=2, upsample="cubic")
+
+
+def test_widening_a_run_keeps_its_output_and_resumes(tmp_path):
+    # A run grows its generator in place (16 -> more channels at the top levels) and goes on training.
+    from fashiongen.training.widen import widen_generator_weights, widen_run
+
+    torch.manual_seed(0)
+    narrow = GANConfig(num_classes=2, z_dim=8, resolution=32, g_width=16, g_min_width=4)
+    wide = GANConfig(**{**narrow.__dict__, "g_min_width": 8})
+    first = build_generator(narrow)
+    for module in first.modules():  # trained-like class gains, so the comparison is not of near-zeros
+        if isinstance(module, torch.nn.Embedding):
+            torch.nn.init.normal_(module.weight, 1.0, 0.3)
+    second = build_generator(wide)
+    second.load_state_dict(widen_generator_weights(first.state_dict(), narrow, wide))
+    assert second.out_conv.weight.shape[1] == 8 > first.out_conv.weight.shape[1] == 4
+    z, classes = torch.randn(5, 8), torch.tensor([0, 1, 0, 1, 1])
+    for mode in ("train", "eval"):
+        first.train(mode == "train"), second.train(mode == "train")
+        with torch.no_grad():
+            assert torch.allclose(first(z, classes), second(z, classes), atol=1e-6)
+    # The zeroed weights (new channels -> old outputs) get gradients at once: the new channels learn.
+    second.train()
+    second(z, classes).square().mean().backward()
+    assert second.out_conv.weight.grad[:, 4:].abs().sum() > 0
+    with pytest.raises(ValueError, match="g_min_width"):
+        widen_generator_weights(first.state_dict(), narrow, GANConfig(**{**narrow.__dict__, "g_width": 32}))
+
+    data = class_folder_dataset(tmp_path / "data", per_class=12)
+    config = TrainGANConfig(data=str(data), out=str(tmp_path / "run"), resolution=16, z_dim=8, g_width=16,
+                            g_min_width=4, d_width=8, batch_size=4, max_steps=2, log_every=1, sample_every=100,
+                            checkpoint_every=2, cache=str(tmp_path / "cache"), min_class_images=1, threads=1)
+    run = train(config)
+    before = torch.load(run / "checkpoint.pt", weights_only=True)
+    widen_run(run, 8)
+    grown = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert grown["config"]["g_min_width"] == 8 and grown["widened"] == [{"step": 2, "g_min_width": 8}]
+    assert json.loads((run / "config.json").read_text())["g_min_width"] == 8
+    assert grown["ema"]["out_conv.weight"].shape[1] == 8 and grown["step"] == before["step"]
+    assert torch.equal(grown["model"]["discriminator"]["linear.weight_orig"],
+                       before["model"]["discriminator"]["linear.weight_orig"])
+    resumed = train(TrainGANConfig(**{**config.__dict__, "g_min_width": 8, "max_steps": 4}), resume=True)
+    after = torch.load(resumed / "checkpoint.pt", weights_only=True)
+    assert after["step"] == 4 and not torch.equal(after["model"]["generator"]["out_conv.weight"],
+                                                  grown["model"]["generator"]["out_conv.weight"])
+    generator, gan, _, _ = load_generator(resumed / "checkpoint.pt")
+    assert gan.g_min_width == 8 and generator(torch.randn(2, 8), torch.tensor([0, 1])).shape == (2, 3, 16, 16)

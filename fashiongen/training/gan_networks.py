@@ -26,6 +26,7 @@ class GANConfig:
     z_dim: int = 128            # noise dimension
     resolution: int = 64        # output side in pixels (power of two, >= 16)
     g_width: int = 256          # generator channels at the lowest resolution
+    g_min_width: int = 16       # generator channels never fall below this at the highest resolutions
     d_width: int = 32           # discriminator channels at full resolution
     aux_classifier: bool = False  # projection D also predicts the class (auxiliary classifier head)
     upsample: str = "nearest"   # projection G's upsampling: "nearest" or "bilinear" (smoother; against hatching)
@@ -47,6 +48,11 @@ def class_lookup(embedding: nn.Embedding, classes: torch.Tensor) -> torch.Tensor
     if classes.is_floating_point():
         return classes @ embedding.weight
     return embedding(classes)
+
+
+def generator_widths(config: GANConfig) -> list[int]:
+    """Channels of the projection generator at 4x4, 8x8, ..., R x R: halving from ``g_width``, floored."""
+    return [max(config.g_width >> i, config.g_min_width) for i in range(_levels(config.resolution) + 1)]
 
 
 class ConditionalBatchNorm(nn.Module):
@@ -94,7 +100,7 @@ class ProjectionGenerator(nn.Module):
     def __init__(self, config: GANConfig):
         super().__init__()
         levels = _levels(config.resolution)
-        widths = [max(config.g_width >> i, 16) for i in range(levels + 1)]
+        widths = generator_widths(config)
         self.width = widths[0]
         self.linear = nn.Linear(config.z_dim, 4 * 4 * widths[0])
         self.blocks = nn.ModuleList(GeneratorBlock(widths[i], widths[i + 1], config.num_classes, config.upsample)

@@ -46,6 +46,7 @@ class TrainGANConfig:
     resolution: int = 64                    # output side in pixels
     z_dim: int = 128                        # noise dimension
     g_width: int = 128                      # generator channels at 4x4
+    g_min_width: int = 16                   # generator channels at the highest resolutions never fall below this
     d_width: int = 32                       # discriminator channels at full resolution
     upsample: str = "nearest"               # generator upsampling, "nearest" or "bilinear" (projection arch)
     batch_size: int = 32                    # images per step
@@ -68,7 +69,7 @@ class TrainGANConfig:
 
     def gan_config(self, num_classes: int) -> GANConfig:
         return GANConfig(num_classes=num_classes, arch=self.arch, z_dim=self.z_dim, resolution=self.resolution,
-                         g_width=self.g_width, d_width=self.d_width, upsample=self.upsample,
+                         g_width=self.g_width, g_min_width=self.g_min_width, d_width=self.d_width, upsample=self.upsample,
                          aux_classifier=self.arch == "projection" and self.class_loss_weight > 0)
 
 
@@ -77,6 +78,9 @@ PRESETS = {
     # The design documents' baseline: DCGAN, BCE, no augmentation of any kind, no EMA.
     "dcgan": dict(arch="dcgan", loss="bce", diffaug="", xflip=False, balance_classes=False, ema_decay=0.0,
                   beta1=0.5, beta2=0.999, class_loss_weight=0.0, d_width=16),
+    # The main recipe with twice the generator channels at 32x32 and 64x64 (16 -> 32); a run of the
+    # main recipe grows into it in place with ``python -m fashiongen.training.widen``.
+    "wide": dict(g_min_width=32),
     # The first release's recipe, kept for comparison: projection D without the auxiliary classifier.
     "projection": dict(class_loss_weight=0.0),
 }
