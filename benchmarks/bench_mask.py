@@ -4,19 +4,17 @@
 
 Photos on plain backgrounds (a smooth colour gradient; about 4 % of the set, any split) give
 garments whose mask is certain; they are composited onto real textured backgrounds taken from
-other val photos (the largest garment-free band of a photo, scaled to cover the canvas), at three
-scales and random positions, a quarter of them as pairs (two garments, e.g. shoes). Prints mean
-IoU, the share of images with IoU >= 0.9 and lost-garment counts for the first release's mask
-(GrabCut, largest component only), the one-pass mask (every sizeable component, holes filled;
-what the trend GAN's data view still uses), the two-pass mask before the straight-edge rule,
-GrabCut with every rule (the mask of 2026-11-25), and GrabCut seeded by the learned prior
-(``checkpoints/garment_segmenter.onnx``; trained on train-split photos that are not on plain
-backgrounds, so none of these garments, backgrounds or audit photos), with one pass and with every
-rule. Writes contact sheets to --out (dataset pixels: never commit them): the certain cutouts
-(check them by eye), the composites with the masks, and three audit sheets of 24 val photos each
-(GrabCut with every rule | the learned prior with every rule): audit-val.png, the set the second
-pass was tuned on, audit-val-2.png, drawn afterwards (the straight-edge rule was tuned on it), and
-audit-val-3.png, drawn after that and looked at only once the rules were fixed.
+other photos (the largest garment-free band of a photo, scaled to cover the canvas), at three scales and
+random positions, a quarter of them as pairs (two garments, e.g. shoes). Prints mean IoU, the
+share of images with IoU >= 0.9 and lost-garment counts for the first release's mask (GrabCut,
+largest component only), the one-pass mask (every sizeable component, holes filled; what the
+trend GAN's data view still uses), the two-pass mask before the straight-edge rule, and today's
+(gap-removing second pass, frame-line rule, straight-edged regions dropped), and writes contact
+sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by eye), the
+composites with the masks, and three audit sheets of 24 val photos each (two passes without the
+straight-edge rule | today's): audit-val.png, the set the second pass was tuned on,
+audit-val-2.png, drawn afterwards (the straight-edge rule was tuned on it), and audit-val-3.png,
+drawn after that and looked at only once the rules were fixed.
 """
 
 from __future__ import annotations
@@ -61,33 +59,13 @@ def one_pass_mask(image: np.ndarray) -> np.ndarray:
     return garment_mask(image, FIRST_PASS_RULES)
 
 
-GRABCUT_RULES = dataclasses.replace(DEFAULT_RULES, learned_prior=False)
-PRIOR_RULES = dataclasses.replace(DEFAULT_RULES, learned_prior=True)
-
-
 def two_pass_mask(image: np.ndarray) -> np.ndarray:
-    """GrabCut alone, without the straight-edge rule (the mask of 2026-11-25 morning)."""
-    return garment_mask(image, dataclasses.replace(GRABCUT_RULES, straight_edge_share=float("inf")))
-
-
-def grabcut_mask(image: np.ndarray) -> np.ndarray:
-    """GrabCut alone with every rule (two passes, lines, straight edges): the mask of 2026-11-25."""
-    return garment_mask(image, GRABCUT_RULES)
-
-
-def prior_one_pass_mask(image: np.ndarray) -> np.ndarray:
-    """GrabCut seeded by the learned prior, one pass (no gap pass), lines dropped."""
-    return garment_mask(image, dataclasses.replace(PRIOR_RULES, remove_gaps=False))
-
-
-def prior_mask(image: np.ndarray) -> np.ndarray:
-    """GrabCut seeded by the learned prior, with every rule of :func:`grabcut_mask`."""
-    return garment_mask(image, PRIOR_RULES)
+    """Today's rules without the straight-edge rule (the mask of 2026-11-25 morning)."""
+    return garment_mask(image, dataclasses.replace(DEFAULT_RULES, straight_edge_share=float("inf")))
 
 
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
-           "two passes (gaps, lines)": two_pass_mask, "GrabCut, all rules (+ straight edges)": grabcut_mask,
-           "learned prior + GrabCut, one pass": prior_one_pass_mask, "learned prior + GrabCut, all rules": prior_mask}
+           "two passes (gaps, lines)": two_pass_mask, "current (+ straight edges)": garment_mask}
 
 
 def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -101,14 +79,13 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
                 ) -> tuple[list, list[np.ndarray], list[np.ndarray]]:
     """One pass over the photos -> (certain cutouts, textured backgrounds, 24 val audit photos).
 
-    A background is the largest band of a val photo outside its one-pass garment mask (pinned, so
-    the backgrounds do not move when today's mask changes; val only, as the learned prior trains on
-    train-split backgrounds). The scan takes minutes, so it is cached in ``cache_dir`` keyed on the
-    photo list and these settings.
+    A background is the largest band of a photo outside its one-pass garment mask (pinned, so the
+    backgrounds do not move when today's mask changes). The scan takes minutes, so it is cached in
+    ``cache_dir`` keyed on the photo list and these settings.
     """
     records, _ = read_records(data, min_class_images=1)
     key = hashlib.sha256(repr(([(r.path.name, r.label) for r in records], backgrounds_wanted, seed, CANVAS,
-                               "scan-v2")).encode()).hexdigest()[:16]
+                               "scan-v1")).encode()).hexdigest()[:16]
     cache = cache_dir / f"scan-{key}.pkl"
     if cache.is_file():
         return pickle.loads(cache.read_bytes())
@@ -123,9 +100,7 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
         if certain is not None:
             cutouts.append(cutout_of(photo, certain, record.label))
             continue
-        if split_of(record.image_id) != "val":
-            continue
-        if len(audit) < 24 and rng.random() < 0.1:
+        if split_of(record.image_id) == "val" and len(audit) < 24 and rng.random() < 0.1:
             audit.append(photo)
         if len(backgrounds) < backgrounds_wanted:
             background = background_from(photo, one_pass_mask(photo), CANVAS)
@@ -154,10 +129,10 @@ def more_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 24)
 
 
 def audit_sheet(photos: list[np.ndarray]) -> np.ndarray:
-    """Each photo twice, tinted outside GrabCut's mask (all rules, no prior) and outside the learned prior's."""
+    """Each photo twice, tinted outside the two-pass mask (no straight-edge rule) and outside today's mask."""
     tiles = []
     for photo in photos:
-        tiles += [resize(tint(photo, grabcut_mask(photo)), (150, 200)), resize(tint(photo, prior_mask(photo)), (150, 200))]
+        tiles += [resize(tint(photo, two_pass_mask(photo)), (150, 200)), resize(tint(photo, garment_mask(photo)), (150, 200))]
     return make_grid(tiles, 8)
 
 
@@ -224,7 +199,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<36}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
               f"{1000 * statistics.median(seconds[name]):>10.0f}")
     print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | one mask per method), "
-          "audit-val.png, audit-val-2.png and audit-val-3.png (GrabCut, all rules | learned prior, pairs of tiles)")
+          "audit-val.png, audit-val-2.png and audit-val-3.png (two passes | current, pairs of tiles)")
 
 
 if __name__ == "__main__":

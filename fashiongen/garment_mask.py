@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fashiongen.garment_prior import garment_probability
 from fashiongen.images import ImageError, resize
 
 WORK_SIDE = 256  # GrabCut runs at this long side (about 60 ms on one core)
@@ -60,9 +59,6 @@ class MaskRules:
     drop_lines: bool = True         # drop thin secondary components across the frame:
     line_span: float = 0.75         # a secondary component spanning this share of the frame...
     line_thickness: float = 0.12    # ...while at most this thick is a line of furniture, dropped
-    learned_prior: bool = False     # seed GrabCut with the learned garment prior (fashiongen.garment_prior):
-    prior_background: float = 0.05  # below this probability a pixel is certain background,
-    prior_garment: float = 0.95     # above it (eroded) certain garment; in between GrabCut decides
 
 
 DEFAULT_RULES = MaskRules()
@@ -84,24 +80,16 @@ def _border_band(shape: tuple[int, int], rules: MaskRules) -> np.ndarray:
     return band
 
 
-def _grabcut(small: np.ndarray, rules: MaskRules, probable_background: np.ndarray | None = None,
-             prior: np.ndarray | None = None) -> np.ndarray:
+def _grabcut(small: np.ndarray, rules: MaskRules, probable_background: np.ndarray | None = None) -> np.ndarray:
     """(h, w, 3) uint8 RGB -> (h, w) uint8 {0, 1} raw GrabCut foreground.
 
     The border band is certain background, ``probable_background`` ((h, w) bool, optional)
-    starts as probable background, everything else as probable foreground. With a ``prior``
-    ((h, w) float32 garment probability) its confident parts are fixed as certain garment or
-    background and the rest starts on the side the prior leans to.
+    starts as probable background, everything else as probable foreground.
     """
     band = _border_band(small.shape[:2], rules)
     seeds = np.full(band.shape, cv2.GC_PR_FGD, np.uint8)
-    if prior is not None:
-        seeds[prior < 0.5] = cv2.GC_PR_BGD
-        seeds[prior < rules.prior_background] = cv2.GC_BGD
-        sure = cv2.erode((prior > rules.prior_garment).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        seeds[sure] = cv2.GC_FGD
     if probable_background is not None:
-        seeds[probable_background & (seeds != cv2.GC_FGD)] = cv2.GC_PR_BGD
+        seeds[probable_background] = cv2.GC_PR_BGD
     seeds[band] = cv2.GC_BGD
     background_model, foreground_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     # GrabCut initialises its colour models with k-means from OpenCV's (per-thread) RNG; seeding it
@@ -136,12 +124,12 @@ def _edge_strength(small: np.ndarray) -> np.ndarray:
     return np.sqrt(sum(squared))
 
 
-def _remove_gaps(small: np.ndarray, first: np.ndarray, rules: MaskRules, prior: np.ndarray | None = None) -> np.ndarray:
+def _remove_gaps(small: np.ndarray, first: np.ndarray, rules: MaskRules) -> np.ndarray:
     """Second GrabCut pass with border look-alikes as probable background; see the module docstring.
 
     ``first`` is the cleaned (h, w) {0, 1} first-pass mask; returns a subset of it.
     """
-    second = clean_mask(_grabcut(small, rules, _looks_like_border(small, rules), prior), rules) & first
+    second = clean_mask(_grabcut(small, rules, _looks_like_border(small, rules)), rules) & first
     edges, outside, ring = _edge_strength(small), first == 0, np.ones((3, 3), np.uint8)
     count, labels = cv2.connectedComponents(first & (1 - second), connectivity=8)
     for index in range(1, count):
@@ -239,12 +227,9 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.n
     height, width = image.shape[:2]
     scale = min(1.0, WORK_SIDE / max(height, width))
     small = resize(image, (max(8, round(width * scale)), max(8, round(height * scale))))
-    prior = None
-    if rules.learned_prior:
-        prior = garment_probability(small)  # the model loads on first use
-    mask = clean_mask(_grabcut(small, rules, prior=prior), rules)
+    mask = clean_mask(_grabcut(small, rules), rules)
     if rules.remove_gaps and mask.any():
-        mask = clean_mask(_remove_gaps(small, mask, rules, prior), rules)
+        mask = clean_mask(_remove_gaps(small, mask, rules), rules)
     if rules.drop_lines:
         mask = _drop_frame_lines(mask, rules)
     check_plausible(mask, rules)

@@ -96,21 +96,6 @@ def load_style_net(path: str | Path):
     return net.eval(), config, state
 
 
-def load_segmenter(path: str | Path):
-    """Rebuild the learned garment prior (eval mode, VGG16 loaded) from a checkpoint of its head.
-
-    Returns (network, checkpoint_state).
-    """
-    from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, SegmenterHead
-    from fashiongen.training.vgg import load_vgg16
-
-    state = load_checkpoint(path)
-    head = SegmenterHead(SegmenterConfig(**_known_fields(SegmenterConfig, state["segmenter"])))
-    head.load_state_dict(state["model"])
-    vgg, _ = load_vgg16("relu5_3")
-    return GarmentSegmenter(vgg, head).eval(), state
-
-
 class MetricsLog:
     """Appends one JSON line per call to ``metrics.jsonl``."""
 
