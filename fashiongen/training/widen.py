@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from fashiongen.training.gan_networks import GANConfig, build_generator
-from fashiongen.training.runs import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from fashiongen.training.runs import CHECKPOINT_NAME, _known_fields, load_checkpoint, prepare_run_dir, save_checkpoint
 
 
 def _grow(old: torch.Tensor, fresh: torch.Tensor, zero_new_inputs: bool) -> torch.Tensor:
@@ -51,13 +50,12 @@ def widen_generator_weights(state: dict, old: GANConfig, new: GANConfig, seed: i
     return {name: _grow(state[name], fresh[name], name in weight_names) for name in fresh}
 
 
-def _widen_adam(state: dict, new_weights: dict) -> dict:
+def _widen_adam(state: dict, shapes: list[torch.Size]) -> dict:
     """Adam state of the generator with its moments padded to the widened shapes.
 
     New entries get a zero first moment and the tensor's mean second moment, so their first
     updates are the size of the old ones' (a zero second moment would make them ~10x larger).
     """
-    shapes = [tensor.shape for name, tensor in new_weights.items() if not _is_buffer(name)]
     widened = {"state": {}, "param_groups": state["param_groups"]}
     for index, moments in state["state"].items():
         shape = shapes[index]
@@ -69,30 +67,25 @@ def _widen_adam(state: dict, new_weights: dict) -> dict:
     return widened
 
 
-def _is_buffer(name: str) -> bool:
-    return name.endswith(("running_mean", "running_var", "num_batches_tracked"))
-
-
 def widen_run(run_dir: str | Path, g_min_width: int, seed: int = 0) -> Path:
     """Widen the generator (live, EMA and its Adam state) of the run in ``run_dir`` in place."""
     from fashiongen.training.train_gan import TrainGANConfig
 
     run_dir = Path(run_dir)
     state = load_checkpoint(run_dir / CHECKPOINT_NAME)
-    names = {field.name for field in dataclasses.fields(TrainGANConfig)}
-    config = TrainGANConfig(**{key: value for key, value in state["config"].items() if key in names})
+    config = TrainGANConfig(**_known_fields(TrainGANConfig, state["config"]))
     wider = dataclasses.replace(config, g_min_width=g_min_width)
     classes = list(state["classes"])
     old_gan, new_gan = config.gan_config(len(classes)), wider.gan_config(len(classes))
     generator = widen_generator_weights(state["model"]["generator"], old_gan, new_gan, seed)
     ema = widen_generator_weights(state["ema"], old_gan, new_gan, seed) if state.get("ema") is not None else None
-    optimizer = {**state["optimizer"], "generator": _widen_adam(state["optimizer"]["generator"], generator)}
+    shapes = [parameter.shape for parameter in build_generator(new_gan).parameters()]  # Adam's state order
+    optimizer = {**state["optimizer"], "generator": _widen_adam(state["optimizer"]["generator"], shapes)}
     extras = {key: value for key, value in state.items() if key not in ("model", "ema", "optimizer", "config", "step")}
     extras["widened"] = list(state.get("widened", [])) + [{"step": state["step"], "g_min_width": g_min_width}]
     save_checkpoint(run_dir, model={**state["model"], "generator": generator}, ema=ema, optimizer=optimizer,
                     config=wider, step=state["step"], extra=extras)
-    (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(wider), indent=2) + "\n")
-    return run_dir
+    return prepare_run_dir(run_dir, wider, resume=True)  # rewrites config.json, so --resume picks the width up
 
 
 def main(argv: list[str] | None = None) -> None:
