@@ -35,7 +35,7 @@ from tqdm import tqdm
 from fashiongen.garment_mask import DEFAULT_RULES, FIRST_PASS_RULES, _grabcut, garment_mask
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
-                                               iou, pair_recall)
+                                               iou, pair_recall, tint)
 from fashiongen.training.data import read_records, split_of
 
 SCALES = (0.45, 0.65, 0.85)
@@ -67,12 +67,6 @@ def two_pass_mask(image: np.ndarray) -> np.ndarray:
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
            "two passes (gaps, lines)": two_pass_mask, "current (+ straight edges)": garment_mask}
 
-
-def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Show a mask on its photo: background dimmed and tinted blue."""
-    keep = (mask > 0.5)[..., None]
-    dimmed = (image.astype(np.float32) * 0.35 + np.array([0, 0, 120], np.float32)).clip(0, 255).astype(np.uint8)
-    return np.where(keep, image, dimmed)
 
 
 def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path

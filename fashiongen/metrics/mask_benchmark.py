@@ -31,6 +31,14 @@ def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
     return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
+def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Show a mask on its photo for a person to judge: (H, W, 3) uint8 + (H, W) in [0, 1] -> (H, W, 3)
+    uint8 with the background (mask <= 0.5) dimmed and tinted blue."""
+    keep = (mask > 0.5)[..., None]
+    dimmed = (image.astype(np.float32) * 0.35 + np.array([0, 0, 120], np.float32)).clip(0, 255).astype(np.uint8)
+    return np.where(keep, image, dimmed)
+
+
 def certain_mask(photo: np.ndarray, border: float = 0.04, max_residual: float = 10.0,
                  threshold: float = 30.0, edge_contrast: float = 1.5) -> np.ndarray | None:
     """The garment mask of a photo on a plain background, or None when the background is not plain.

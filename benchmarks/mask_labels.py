@@ -1,0 +1,172 @@
+"""Hand-checked garment masks: sheets to judge by eye, and the verdicts kept as labels.
+
+    python benchmarks/mask_labels.py sheets --count 384 --out runs/mask-labels
+    python benchmarks/mask_labels.py record --out runs/mask-labels --sheet 0 --wrong 3,17,22
+    python benchmarks/mask_labels.py summary
+
+The automatic mask (:func:`fashiongen.garment_mask.garment_mask`) is drawn on train-split photos
+(not on plain backgrounds: those are the mask benchmark's garments), 48 numbered tiles a sheet, the
+background dimmed and tinted blue so both a kept patch of floor and a lost sleeve show. A person
+looks at each sheet and records the tiles whose mask is wrong (background kept or garment lost,
+beyond a thin edge); every other tile of the sheet is recorded as right. The verdicts go to
+``benchmarks/mask_checks.json`` with each mask's SHA-256 and the mask version, so they label
+exactly the mask that was looked at (GrabCut is seeded, so the mask reproduces) and go stale,
+visibly, when the mask changes. They are labels, not pixels: the sheets themselves show dataset
+photos and stay in ``runs/`` (never commit them).
+
+What the verdicts are for: the real-photo error rate of the mask over hundreds of photos (a
+tighter number than a 24-photo audit), and right masks as training labels for a learned segmenter
+(composites of hand-checked cutouts instead of GrabCut's unchecked ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from fashiongen.garment_mask import MASK_VERSION, garment_mask
+from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
+from fashiongen.metrics.mask_benchmark import CANVAS, certain_mask, tint
+from fashiongen.training.data import read_records, split_of
+
+LABELS = Path(__file__).with_name("mask_checks.json")
+PER_SHEET = 48
+TILE = (150, 200)  # (W, H)
+
+
+
+def mask_digest(mask: np.ndarray) -> str:
+    """SHA-256 (16 hex digits) of a mask thresholded at 0.5: names the mask a verdict was given on."""
+    return hashlib.sha256(np.packbits(mask > 0.5).tobytes() + repr(mask.shape).encode()).hexdigest()[:16]
+
+
+def numbered(tile: np.ndarray, number: int) -> np.ndarray:
+    """The tile with its number in the top-left corner, white on black."""
+    tile = tile.copy()
+    cv2.rectangle(tile, (0, 0), (34, 18), (0, 0, 0), thickness=cv2.FILLED)
+    cv2.putText(tile, str(number), (2, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    return tile
+
+
+def wilson(wrong: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion wrong/total."""
+    if total == 0:
+        return 0.0, 1.0
+    p = wrong / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
+    """Draw ``count`` masks on train photos (a ``seed``-ed order) into numbered sheets + index.json."""
+    records, _ = read_records(data, min_class_images=1)
+    train = [record for record in records if split_of(record.image_id) == "train"]
+    order = np.random.default_rng(seed).permutation(len(train))
+    out.mkdir(parents=True, exist_ok=True)
+    index, tiles = [], []
+    progress = tqdm(total=count, desc="masks", dynamic_ncols=True)
+    for position in order:
+        record = train[position]
+        try:
+            photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
+        except ImageError:
+            continue
+        if certain_mask(photo) is not None:
+            continue  # a mask benchmark garment
+        mask = garment_mask(resize_long_side(photo, 256))
+        index.append({"image": record.path.name, "label": record.label, "mask_sha256": mask_digest(mask)})
+        full = cv2.resize(mask, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_LINEAR)
+        tiles.append(numbered(resize(tint(photo, full), TILE), (len(index) - 1) % PER_SHEET))
+        progress.update()
+        if len(index) % PER_SHEET == 0 or len(index) == count:
+            # Each finished sheet is indexed at once, so a sheet can be judged while later ones draw.
+            sheet = len(index) // PER_SHEET - (len(index) % PER_SHEET == 0)
+            Image.fromarray(make_grid(tiles, 8)).save(out / f"sheet-{sheet:02d}.png")
+            (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "side": 256, "photos": index},
+                                                       indent=1))
+            tiles = []
+        if len(index) == count:
+            break
+    progress.close()
+    print(f"{len(index)} masks in {math.ceil(len(index) / PER_SHEET)} sheets under {out} (dataset pixels: never commit)")
+
+
+def load_labels(path: Path = LABELS) -> dict:
+    """The recorded verdicts: {"mask_version", "checked": {image: {label, mask_sha256, verdict}}}."""
+    if path.is_file():
+        return json.loads(path.read_text())
+    return {"mask_version": MASK_VERSION, "checked": {}}
+
+
+def record(out: Path, sheet: int, wrong: list[int], path: Path = LABELS) -> None:
+    """Record one looked-at sheet: tiles in ``wrong`` are wrong masks, the sheet's others right."""
+    index = json.loads((out / "index.json").read_text())
+    if index["mask_version"] != MASK_VERSION:
+        raise SystemExit(f"the sheets were drawn with mask {index['mask_version']}, not today's {MASK_VERSION}: redraw them")
+    photos = index["photos"][sheet * PER_SHEET:(sheet + 1) * PER_SHEET]
+    if not photos or any(not 0 <= tile < len(photos) for tile in wrong):
+        raise SystemExit(f"sheet {sheet} has {len(photos)} tiles; got {wrong}")
+    labels = load_labels(path)
+    if labels["mask_version"] != MASK_VERSION:
+        raise SystemExit(f"{path} holds verdicts on mask {labels['mask_version']}; today's is {MASK_VERSION}")
+    for tile, photo in enumerate(photos):
+        labels["checked"][photo["image"]] = {"label": photo["label"], "mask_sha256": photo["mask_sha256"],
+                                             "verdict": "wrong" if tile in wrong else "right"}
+    path.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
+    print(f"sheet {sheet}: {len(wrong)} wrong of {len(photos)} recorded in {path}")
+
+
+def summary(path: Path = LABELS) -> None:
+    """Print the error rate overall and per class, with 95 % intervals."""
+    labels = load_labels(path)
+    checked = labels["checked"].values()
+    by_class: dict[str, list[int]] = {}
+    for entry in checked:
+        counts = by_class.setdefault(entry["label"], [0, 0])
+        counts[0] += entry["verdict"] == "wrong"
+        counts[1] += 1
+    total = sum(counts[1] for counts in by_class.values())
+    wrong = sum(counts[0] for counts in by_class.values())
+    low, high = wilson(wrong, total)
+    print(f"mask {labels['mask_version']}: {wrong} wrong of {total} hand-checked train photos "
+          f"({wrong / max(total, 1):.1%}, 95 % interval {low:.1%}-{high:.1%}); "
+          f"expected wrong in a 24-photo audit: {24 * wrong / max(total, 1):.1f}")
+    print(f"{'class':<12}{'wrong':>7}{'checked':>9}{'share':>8}")
+    for name, (bad, seen) in sorted(by_class.items()):
+        print(f"{name:<12}{bad:>7}{seen:>9}{bad / seen:>8.0%}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    sheets = commands.add_parser("sheets", help="draw numbered mask sheets of train photos")
+    sheets.add_argument("--data", default="../shared/data/clothing")
+    sheets.add_argument("--count", type=int, default=384)
+    sheets.add_argument("--seed", type=int, default=0)
+    sheets.add_argument("--out", default="runs/mask-labels")
+    recorded = commands.add_parser("record", help="record one sheet's verdicts")
+    recorded.add_argument("--out", default="runs/mask-labels")
+    recorded.add_argument("--sheet", type=int, required=True)
+    recorded.add_argument("--wrong", default="", help="comma-separated tile numbers whose mask is wrong")
+    commands.add_parser("summary", help="error rate of the recorded verdicts")
+    args = parser.parse_args(argv)
+    if args.command == "sheets":
+        make_sheets(args.data, args.count, Path(args.out), args.seed)
+    elif args.command == "record":
+        wrong = [int(tile) for tile in args.wrong.split(",") if tile.strip()]
+        record(Path(args.out), args.sheet, wrong)
+    else:
+        summary()
+
+
+if __name__ == "__main__":
+    main()
