@@ -68,7 +68,6 @@ METHODS = {"first release (largest component)": first_release_mask, "one pass (a
            "two passes (gaps, lines)": two_pass_mask, "current (+ straight edges)": garment_mask}
 
 
-
 def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
                 ) -> tuple[list, list[np.ndarray], list[np.ndarray]]:
     """One pass over the photos -> (certain cutouts, textured backgrounds, 24 val audit photos).
