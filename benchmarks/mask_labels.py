@@ -89,7 +89,7 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
         progress.update()
         if len(index) % PER_SHEET == 0 or len(index) == count:
             # Each finished sheet is indexed at once, so a sheet can be judged while later ones draw.
-            sheet = len(index) // PER_SHEET - (len(index) % PER_SHEET == 0)
+            sheet = (len(index) - 1) // PER_SHEET
             Image.fromarray(make_grid(tiles, 8)).save(out / f"sheet-{sheet:02d}.png")
             (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "side": 256, "photos": index},
                                                        indent=1))
