@@ -142,7 +142,12 @@ def load_split(root: str | Path, split: str, resolution: int, cache_dir: str | P
           + ", ".join(f"{name} {kept[name]}/{totals[name]}" for name in classes))
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, images=images, labels=labels)
+        # Written aside and renamed: two trainers started together on a fresh machine build the
+        # same cache, and neither may read the other's half-written file.
+        temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            np.savez(handle, images=images, labels=labels)
+        os.replace(temporary, cache)
     return images, labels, classes
 
 
