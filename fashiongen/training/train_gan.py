@@ -64,6 +64,9 @@ class TrainGANConfig:
     seed: int = 0                           # seeds data order, noise and init
     threads: int = 0                        # torch CPU threads (0: torch's default)
     device: str = "auto"                    # "auto", "cpu" or "cuda"
+    precision: str = "float32"              # "float32", or "bfloat16": G and D forward passes under autocast
+                                            # (weights, optimiser state, EMA and losses stay float32)
+    channels_last: bool = False             # NHWC memory format for G, D and batches (faster oneDNN convolutions)
     cache: str = "runs/cache"               # decoded-dataset cache folder
     min_class_images: int = MIN_CLASS_IMAGES  # drop classes smaller than this
 
@@ -83,7 +86,11 @@ PRESETS = {
     "wide": dict(g_min_width=32),
     # The first release's recipe, kept for comparison: projection D without the auxiliary classifier.
     "projection": dict(class_loss_weight=0.0),
+    # The main recipe at about half the CPU time per step (benchmarks/gan_step_cost.py): bfloat16
+    # autocast (AVX512-BF16 / AMX or a GPU's tensor cores) and channels-last tensors.
+    "main-bf16": dict(precision="bfloat16", channels_last=True),
 }
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
 
 
 def sample_sheet(generator: torch.nn.Module, gan: GANConfig, classes: list[str], columns: int = 8,
@@ -110,6 +117,12 @@ def learning_rate_factor(step: int, decay_start: int, max_steps: int) -> float:
     return max(0.0, (max_steps - step) / (max_steps - decay_start))
 
 
+def _autocast(config: TrainGANConfig, device: torch.device):
+    """The forward passes' precision: a no-op context for float32."""
+    dtype = PRECISIONS[config.precision]
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+
 def _eval_copy(generator: torch.nn.Module, gan: GANConfig) -> torch.nn.Module:
     copy_ = copy.deepcopy(generator)
     recompute_batchnorm_stats(copy_, gan, batches=8)
@@ -123,6 +136,8 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
     """
     if config.threads:
         torch.set_num_threads(config.threads)
+    if config.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, not {config.precision!r}")
     ranks, device = distributed.init(config.device)
     if config.batch_size % ranks.world_size:
         raise ValueError(f"batch size {config.batch_size} must divide among {ranks.world_size} processes")
@@ -137,7 +152,9 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         print(f"{config}\n{len(images)} training images, classes: {classes}, device: {device}, "
               f"processes: {ranks.world_size}")
 
-    generator, discriminator = build_generator(gan).to(device), build_discriminator(gan).to(device)
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    generator = build_generator(gan).to(device, memory_format=memory_format)
+    discriminator = build_discriminator(gan).to(device, memory_format=memory_format)
     ema = copy.deepcopy(generator).requires_grad_(False) if config.ema_decay > 0 else None
     optimizer_g = torch.optim.Adam(generator.parameters(), config.lr_g, betas=(config.beta1, config.beta2))
     optimizer_d = torch.optim.Adam(discriminator.parameters(), config.lr_d, betas=(config.beta1, config.beta2))
@@ -175,7 +192,7 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
             for group in optimizer.param_groups:
                 group["lr"] = base * rate
         index = torch.multinomial(weights, batch, replacement=True)
-        real = to_signed(data[index], device)
+        real = to_signed(data[index], device).contiguous(memory_format=memory_format)
         class_id = label_tensor[index].to(device)
         if config.xflip:
             flip = torch.rand(real.shape[0], 1, 1, 1, device=device) < 0.5
@@ -184,10 +201,13 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
         # Discriminator step: fake labels follow the real batch's labels; real and fake go through
         # D in one call (one forward per backward, as DDP wants).
         z = torch.randn(batch, gan.z_dim, device=device)
-        with torch.no_grad():
-            fake = generator_ddp(z, class_id)
-        both = torch.cat([diff_augment(real, config.diffaug), diff_augment(fake, config.diffaug)])
-        logits, class_logits = discriminator_ddp(both, class_id.repeat(2), with_classes=True)
+        with _autocast(config, device):
+            with torch.no_grad():
+                fake = generator_ddp(z, class_id).float()
+            both = torch.cat([diff_augment(real, config.diffaug), diff_augment(fake, config.diffaug)])
+            logits, class_logits = discriminator_ddp(both, class_id.repeat(2), with_classes=True)
+        logits = logits.float()
+        class_logits = class_logits.float() if class_logits is not None else None
         real_logits, fake_logits = logits[:batch], logits[batch:]
         loss_d = discriminator_loss(real_logits, fake_logits, config.loss)
         if class_logits is not None:
@@ -198,11 +218,12 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
 
         # Generator step.
         z = torch.randn(batch, gan.z_dim, device=device)
-        fake_logits_g, fake_classes = discriminator_ddp(diff_augment(generator_ddp(z, class_id), config.diffaug),
-                                                        class_id, with_classes=True)
-        loss_g = generator_loss(fake_logits_g, config.loss)
+        with _autocast(config, device):
+            fake_logits_g, fake_classes = discriminator_ddp(
+                diff_augment(generator_ddp(z, class_id).float(), config.diffaug), class_id, with_classes=True)
+        loss_g = generator_loss(fake_logits_g.float(), config.loss)
         if fake_classes is not None:
-            loss_g = loss_g + config.class_loss_weight * F.cross_entropy(fake_classes, class_id)
+            loss_g = loss_g + config.class_loss_weight * F.cross_entropy(fake_classes.float(), class_id)
         optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
         optimizer_g.step()
