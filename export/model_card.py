@@ -59,7 +59,10 @@ def trend_card(folder: Path) -> str:
         f"auxiliary class loss {config.get('class_loss_weight', 0.0)}, EMA {config.get('ema_decay')}, "
         f"G width {config.get('g_width')}, D width {config.get('d_width')}, batch {config.get('batch_size')}, "
         f"{state['step']} steps ({state['step'] * config.get('batch_size', 0):,} images seen)"
-        + (f", {cpu / 3600:.2f} CPU-hours." if cpu else "; compute not recorded."),
+        + (f", {cpu / 3600:.2f} CPU-hours" if cpu else "; compute not recorded")
+        # A run may switch precision on resume; the checkpoint knows the precision it ended with.
+        + (f"; last steps with {config['precision']} forward passes (weights float32)."
+           if config.get("precision", "float32") != "float32" else "."),
         f"- Classes: {', '.join(json.loads(meta.get('classes', '[]')))}.",
     ]
     if evaluation:
