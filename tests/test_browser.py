@@ -74,8 +74,8 @@ def test_restyle_this_design_sends_it_to_the_style_tab(page):
     for _ in range(5):
         if style_tab.get_attribute("aria-selected") == "true":
             break
-        restyle.click(timeout=5_000)
-        try:
+        try:  # the tab may switch between the check and the click, hiding the button: then retry
+            restyle.click(timeout=5_000)
             page.wait_for_function(
                 "document.querySelector('[role=tab][aria-selected=true]')?.textContent.includes('Style')",
                 timeout=6_000)
