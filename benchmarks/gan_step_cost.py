@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from fashiongen.training.runs import CHECKPOINT_NAME, load_checkpoint
-from fashiongen.training.train_gan import PRESETS, TrainGANConfig, train
+from fashiongen.training.train_gan import PRESETS, TrainGANConfig, native_bfloat16, train
 
 
 def cpu_seconds_per_step(preset: str, steps: int, cache: str, data: str) -> float:
@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         median = statistics.median(costs[preset])
         rounds = ", ".join(f"{value:.3f}" for value in costs[preset])
         print(f"{preset:<12}{median:>12.3f}{rounds:>30}{median / base:>18.2f}")
+    if any(PRESETS[preset].get("precision") == "bfloat16" for preset in presets) \
+            and not native_bfloat16(torch.device("cpu")):
+        print("note: this CPU has no native bfloat16, so the trainer ran the bfloat16 presets in float32")
     for preset in presets[1:]:
         ratio = base / statistics.median(costs[preset])
         print(f"equal compute: 1,000 {presets[0]} steps = {1000 * ratio:,.0f} {preset} steps")

@@ -14,6 +14,7 @@ from fashiongen.training.augment import diff_augment
 from fashiongen.training.data import read_records, split_of
 from fashiongen.training.gan_networks import GANConfig, build_discriminator, build_generator
 from fashiongen.training.runs import load_generator
+from fashiongen.training import train_gan
 from fashiongen.training.train_gan import TrainGANConfig, train
 from fashiongen.trends import TrendSampler
 from tests.helpers import class_folder_dataset
@@ -233,9 +234,11 @@ def test_widening_a_run_keeps_its_output_and_resumes(tmp_path):
     assert gan.g_min_width == 8 and generator(torch.randn(2, 8), torch.tensor([0, 1])).shape == (2, 3, 16, 16)
 
 
-def test_bfloat16_channels_last_resumes_a_float32_run_and_tracks_it(tmp_path):
+def test_bfloat16_channels_last_resumes_a_float32_run_and_tracks_it(tmp_path, monkeypatch):
     # A long float32 run may continue at about half the CPU cost per step: same weights and
     # optimiser state, bfloat16 forward passes, NHWC tensors; the run stays a float32 model.
+    # (Forced on: this test checks the numerics, also on a CPU that only emulates bfloat16.)
+    monkeypatch.setattr(train_gan, "native_bfloat16", lambda device: True)
     data = class_folder_dataset(tmp_path / "data", per_class=12)
     common = dict(data=str(data), resolution=16, z_dim=8, g_width=16, d_width=8, batch_size=4, log_every=1,
                   sample_every=100, checkpoint_every=2, cache=str(tmp_path / "cache"), min_class_images=1, threads=1)
@@ -267,3 +270,17 @@ def test_bfloat16_channels_last_resumes_a_float32_run_and_tracks_it(tmp_path):
     assert path.is_file()
     with pytest.raises(ValueError, match="precision"):
         train(TrainGANConfig(**common, out=str(tmp_path / "bad"), max_steps=1, precision="float16"))
+
+
+def test_bfloat16_run_goes_on_in_float32_where_it_would_be_emulated(tmp_path, monkeypatch, capsys):
+    # A bfloat16 run resumed on a CPU without AVX512-BF16/AMX would take ~10x longer per step.
+    monkeypatch.setattr(train_gan, "native_bfloat16", lambda device: False)
+    data = class_folder_dataset(tmp_path / "data", per_class=12)
+    run = train(TrainGANConfig(data=str(data), resolution=16, z_dim=8, g_width=16, d_width=8, batch_size=4,
+                               sample_every=100, checkpoint_every=1, cache=str(tmp_path / "cache"),
+                               min_class_images=1, threads=1, out=str(tmp_path / "run"), max_steps=1,
+                               precision="bfloat16", channels_last=True))
+    assert "training in float32" in capsys.readouterr().out
+    config = json.loads((run / "config.json").read_text())
+    assert config["precision"] == "float32" and config["channels_last"] is True
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 1

@@ -90,6 +90,9 @@ PRESETS = {
     # autocast (AVX512-BF16 / AMX or a GPU's tensor cores) and channels-last tensors.
     "main-bf16": dict(precision="bfloat16", channels_last=True),
 }
+# The baseline with the same speed-ups, so that both runs can use what the machine offers and
+# equal compute still means equal CPU time (benchmarks/gan_step_cost.py measures both).
+PRESETS["dcgan-bf16"] = dict(PRESETS["dcgan"], precision="bfloat16", channels_last=True)
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
 
 
@@ -117,6 +120,20 @@ def learning_rate_factor(step: int, decay_start: int, max_steps: int) -> float:
     return max(0.0, (max_steps - step) / (max_steps - decay_start))
 
 
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` runs bfloat16 convolutions in hardware.
+
+    Without it (a CPU with no AVX512-BF16 or AMX, e.g. AVX2 only) PyTorch emulates them: one step of
+    the main recipe measured 27 CPU-s against 2.6 in float32 (benchmarks/gan_step_cost.py).
+    """
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return any(getattr(torch.cpu, name, lambda: False)()
+                   for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return False
+
+
 def _autocast(config: TrainGANConfig, device: torch.device):
     """The forward passes' precision: a no-op context for float32."""
     dtype = PRECISIONS[config.precision]
@@ -139,6 +156,12 @@ def train(config: TrainGANConfig, resume: bool = False) -> Path:
     if config.precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, not {config.precision!r}")
     ranks, device = distributed.init(config.device)
+    if config.precision == "bfloat16" and not native_bfloat16(device):
+        # bfloat16 is a speed setting only (weights, optimiser and EMA stay float32), so a run
+        # carried to a machine that would emulate it goes on in float32 instead of 10x slower.
+        if ranks.is_main:
+            print(f"bfloat16 is emulated on this {device.type} (no AVX512-BF16/AMX): training in float32")
+        config = dataclasses.replace(config, precision="float32")
     if config.batch_size % ranks.world_size:
         raise ValueError(f"batch size {config.batch_size} must divide among {ranks.world_size} processes")
     torch.manual_seed(config.seed)  # the same initial weights on every rank
