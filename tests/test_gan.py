@@ -284,3 +284,16 @@ def test_bfloat16_run_goes_on_in_float32_where_it_would_be_emulated(tmp_path, mo
     config = json.loads((run / "config.json").read_text())
     assert config["precision"] == "float32" and config["channels_last"] is True
     assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 1
+
+
+def test_training_curve_figure_draws_the_recorded_points():
+    from benchmarks.gan_curve import CURVE, MAIN, PANEL, draw_curves
+    curve = json.loads(CURVE.read_text())
+    for run in curve["runs"].values():
+        steps = [point["steps"] for point in run]
+        assert steps == sorted(set(steps))  # one point per snapshot, in training order
+        assert all(point["fd"] > curve["floor_fd"] and 0 <= point["probe"] <= 1 for point in run)
+    assert curve["shipped_steps"] in [point["steps"] for point in curve["runs"]["main"]]
+    image = np.asarray(draw_curves(curve))
+    assert image.shape == (PANEL[1], 3 * PANEL[0], 3)
+    assert (image == MAIN).all(axis=-1).sum() > 500  # the main run's line is drawn
