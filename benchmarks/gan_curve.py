@@ -90,17 +90,17 @@ def draw_curves(curve: dict) -> Image.Image:
     seen = lambda run: [point["steps"] * batch / 1000 for point in run]  # thousands of images
     ratio_fd = lambda run: [point["fd"] / floor for point in run]
     x_max = max(seen(main) + seen(baseline)) * 1.05
+    x_ticks = list(range(0, int(x_max) + 1, 200))
 
     fd_axes = Axes(draw, 0, (0, x_max), (1.5, 16), log_y=True)
-    fd_axes.frame(font, "FD / floor (log)", "training images seen (thousands)",
-                  [0, 200, 400, 600, 800], [2, 3, 4, 6, 8, 12])
+    fd_axes.frame(font, "FD / floor (log)", "training images seen (thousands)", x_ticks, [2, 3, 4, 6, 8, 12])
     fd_axes.dashed(2.0, GOAL, "goal: 2x floor", font, label_left=True)
     fd_axes.line(seen(main), ratio_fd(main), MAIN)
     fd_axes.line(seen(baseline), ratio_fd(baseline), BASELINE)
 
     probe_axes = Axes(draw, PANEL[0], (0, x_max), (0, 1.1))
-    probe_axes.frame(font, "probe accuracy / real photos'", "training images seen (thousands)",
-                     [0, 200, 400, 600, 800], [0, 0.2, 0.4, 0.6, 0.8, 1.0], "{:.1f}")
+    probe_axes.frame(font, "probe accuracy / real photos'", "training images seen (thousands)", x_ticks,
+                     [0, 0.2, 0.4, 0.6, 0.8, 1.0], "{:.1f}")
     probe_axes.dashed(0.8, GOAL, "goal: 0.8x", font)
     probe_axes.line(seen(main), [point["probe"] / real_probe for point in main], MAIN)
     probe_axes.line(seen(baseline), [point["probe"] / real_probe for point in baseline], BASELINE)
@@ -110,7 +110,7 @@ def draw_curves(curve: dict) -> Image.Image:
                       max(point["steps"] for point in baseline)) / 1000 * 1.05
     compute_axes = Axes(draw, 2 * PANEL[0], (0, compute_max), (1.5, 16), log_y=True)
     compute_axes.frame(font, "FD / floor at equal compute (log)", "compute (thousands of baseline steps)",
-                       [0, 10, 20, 30, 40, 50], [2, 3, 4, 6, 8, 12])
+                       list(range(0, int(compute_max) + 1, 10)), [2, 3, 4, 6, 8, 12])
     for index, ratio in enumerate(sorted(ratios.values())):
         compute_axes.line([point["steps"] * ratio / 1000 for point in main], ratio_fd(main), MAIN,
                           width=2 - index, dots=index == 0)
