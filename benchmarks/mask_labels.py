@@ -1,6 +1,6 @@
 """Hand-checked garment masks: sheets to judge by eye, and the verdicts kept as labels.
 
-    python benchmarks/mask_labels.py sheets --count 384 --out runs/mask-labels
+    python benchmarks/mask_labels.py sheets --count 384 --out runs/mask-labels   # more later: --count 432 draws sheet 8 only
     python benchmarks/mask_labels.py record --out runs/mask-labels --sheet 0 --wrong 3,17,22
     python benchmarks/mask_labels.py summary
 
@@ -66,16 +66,44 @@ def wilson(wrong: int, total: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def drawn_sheets(out: Path, seed: int, count: int) -> list[dict]:
+    """The index entries of the whole sheets already drawn in ``out`` with this mask version and seed.
+
+    Drawing 48 masks costs about a minute, so asking for more sheets keeps the ones on disk (their
+    masks were hashed when drawn; a changed mask version or seed starts again from the first sheet).
+    """
+    path = out / "index.json"
+    if not path.is_file():
+        return []
+    drawn = json.loads(path.read_text())
+    if drawn.get("mask_version") != MASK_VERSION or drawn.get("seed", 0) != seed:
+        return []
+    whole = min(len(drawn["photos"]), count) // PER_SHEET * PER_SHEET
+    if whole == 0 or not (out / f"sheet-{whole // PER_SHEET - 1:02d}.png").is_file():
+        return []
+    return drawn["photos"][:whole]
+
+
 def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
-    """Draw ``count`` masks on train photos (a ``seed``-ed order) into numbered sheets + index.json."""
+    """Draw ``count`` masks on train photos (a ``seed``-ed order) into numbered sheets + index.json.
+
+    Whole sheets already in ``out`` (same mask version and seed) are kept; only later ones are drawn.
+    """
     records, _ = read_records(data, min_class_images=1)
     train = [record for record in records if split_of(record.image_id) == "train"]
     order = np.random.default_rng(seed).permutation(len(train))
     out.mkdir(parents=True, exist_ok=True)
-    index, tiles = [], []
-    progress = tqdm(total=count, desc="masks", dynamic_ncols=True)
+    index, tiles = drawn_sheets(out, seed, count), []
+    kept = {entry["image"] for entry in index}
+    if index:
+        print(f"keeping sheets 0-{len(index) // PER_SHEET - 1} ({len(index)} masks) already drawn in {out}")
+    progress = tqdm(total=count, initial=len(index), desc="masks", dynamic_ncols=True)
     for position in order:
+        if len(index) >= count:
+            break
         record = train[position]
+        if record.path.name in kept:
+            continue
         try:
             photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
         except ImageError:
@@ -91,8 +119,8 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
             # Each finished sheet is indexed at once, so a sheet can be judged while later ones draw.
             sheet = (len(index) - 1) // PER_SHEET
             Image.fromarray(make_grid(tiles, 8)).save(out / f"sheet-{sheet:02d}.png")
-            (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "side": 256, "photos": index},
-                                                       indent=1))
+            (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "seed": seed, "side": 256,
+                                                        "photos": index}, indent=1))
             tiles = []
         if len(index) == count:
             break
