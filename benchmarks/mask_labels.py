@@ -69,7 +69,7 @@ def wilson(wrong: int, total: int, z: float = 1.96) -> tuple[float, float]:
 def drawn_sheets(out: Path, seed: int, count: int) -> list[dict]:
     """The index entries of the whole sheets already drawn in ``out`` with this mask version and seed.
 
-    Drawing 48 masks costs about a minute, so asking for more sheets keeps the ones on disk (their
+    Drawing 48 masks takes 20 s to 3 minutes, so asking for more sheets keeps the ones on disk (their
     masks were hashed when drawn; a changed mask version or seed starts again from the first sheet).
     """
     path = out / "index.json"
