@@ -122,8 +122,6 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
             (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "seed": seed, "side": 256,
                                                         "photos": index}, indent=1))
             tiles = []
-        if len(index) == count:
-            break
     progress.close()
     print(f"{len(index)} masks in {math.ceil(len(index) / PER_SHEET)} sheets under {out} (dataset pixels: never commit)")
 
