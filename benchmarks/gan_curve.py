@@ -11,6 +11,11 @@ it. Three panels:
 - FD / floor against compute in baseline steps: a main step costs ``step_cost_ratio`` baseline
   steps (measured side by side by ``benchmarks/gan_step_cost.py``; one line per measured
   machine), with "30 % below the baseline" drawn from the baseline's own points.
+
+It also prints the equal-compute table of docs/trend-training.md: for each baseline point, the
+main run's FD at the same compute (linear between its points) and how much lower it is; then the
+issue's goal, the shipped model against the baseline at the shipped model's compute (the baseline's
+FD linear between its two points around it), or how far the baseline still has to train.
 """
 
 from __future__ import annotations
@@ -131,13 +136,73 @@ def draw_curves(curve: dict) -> Image.Image:
     return image
 
 
+def interpolate(run: list[dict], steps: float) -> float | None:
+    """FD of ``run`` at ``steps``, linear between its two measured points; None outside them."""
+    for before, after in zip(run, run[1:]):
+        if before["steps"] <= steps <= after["steps"]:
+            share = (steps - before["steps"]) / (after["steps"] - before["steps"])
+            return before["fd"] + share * (after["fd"] - before["fd"])
+    return None
+
+
+def equal_compute_rows(curve: dict) -> list[dict]:
+    """One row per baseline point and step-cost ratio: the main run's FD at the same compute.
+
+    A main step costs ``ratio`` baseline steps, so ``baseline steps / ratio`` main steps; ``lower``
+    is 1 - main FD / baseline FD (the goal asks >= 0.30). Points outside the main curve are left out.
+    """
+    rows = []
+    for point in curve["runs"]["dcgan"]:
+        for ratio in sorted(curve["step_cost_ratio"].values()):
+            main_steps = point["steps"] / ratio
+            main_fd = interpolate(curve["runs"]["main"], main_steps)
+            if main_fd is not None:
+                rows.append({"baseline_steps": point["steps"], "baseline_fd": point["fd"], "ratio": ratio,
+                             "main_steps": main_steps, "main_fd": main_fd, "lower": 1 - main_fd / point["fd"]})
+    return rows
+
+
+def shipped_rows(curve: dict) -> list[dict]:
+    """The goal: the shipped model against the baseline at the shipped model's compute, per ratio.
+
+    ``baseline_fd`` is None while the baseline has not yet trained that far.
+    """
+    shipped = next(point for point in curve["runs"]["main"] if point["steps"] == curve["shipped_steps"])
+    rows = []
+    for ratio in sorted(curve["step_cost_ratio"].values()):
+        steps = shipped["steps"] * ratio
+        baseline_fd = interpolate(curve["runs"]["dcgan"], steps)
+        rows.append({"ratio": ratio, "baseline_steps": steps, "baseline_fd": baseline_fd, "shipped_fd": shipped["fd"],
+                     "lower": None if baseline_fd is None else 1 - shipped["fd"] / baseline_fd})
+    return rows
+
+
+def print_tables(curve: dict) -> None:
+    """The equal-compute table and the goal's rows, as Markdown."""
+    print("| baseline steps | baseline FD | ratio | main steps | main FD | lower by |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in equal_compute_rows(curve):
+        print(f"| {row['baseline_steps']:,} | {row['baseline_fd']:,} | {row['ratio']} | {row['main_steps']:,.0f} | "
+              f"{row['main_fd']:,.0f} | {row['lower']:.1%} |")
+    last = curve["runs"]["dcgan"][-1]["steps"]
+    for row in shipped_rows(curve):
+        where = f"shipped model ({curve['shipped_steps']:,} main steps = {row['baseline_steps']:,.0f} baseline steps at {row['ratio']})"
+        if row["baseline_fd"] is None:
+            print(f"{where}: baseline measured to {last:,} steps only")
+        else:
+            print(f"{where}: FD {row['shipped_fd']:,} against the baseline's {row['baseline_fd']:,.0f}: "
+                  f"{row['lower']:.1%} lower (goal 30 %)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--curve", default=str(CURVE), help="measured points (JSON)")
     parser.add_argument("--out", default="docs/trend_curve.png")
     args = parser.parse_args(argv)
-    draw_curves(json.loads(Path(args.curve).read_text())).save(args.out)
+    curve = json.loads(Path(args.curve).read_text())
+    draw_curves(curve).save(args.out)
     print(f"wrote {args.out}")
+    print_tables(curve)
 
 
 if __name__ == "__main__":

@@ -297,3 +297,21 @@ def test_training_curve_figure_draws_the_recorded_points():
     image = np.asarray(draw_curves(curve))
     assert image.shape == (PANEL[1], 3 * PANEL[0], 3)
     assert (image == MAIN).all(axis=-1).sum() > 500  # the main run's line is drawn
+
+
+def test_equal_compute_table_compares_at_the_same_compute():
+    from benchmarks.gan_curve import equal_compute_rows, interpolate, shipped_rows
+    curve = {"step_cost_ratio": {"a machine": 2.0},
+             "shipped_steps": 20,
+             "runs": {"main": [{"steps": 10, "fd": 100.0}, {"steps": 20, "fd": 60.0}],
+                      "dcgan": [{"steps": 20, "fd": 200.0}, {"steps": 40, "fd": 100.0}]}}
+    assert interpolate(curve["runs"]["main"], 15) == 80.0
+    assert interpolate(curve["runs"]["main"], 25) is None  # never extrapolated
+    rows = equal_compute_rows(curve)
+    # 20 baseline steps = 10 main steps (FD 100 against 200); 40 = 20 main steps (60 against 100).
+    assert [(row["baseline_steps"], row["main_fd"], round(row["lower"], 6)) for row in rows] == [(20, 100.0, 0.5),
+                                                                                               (40, 60.0, 0.4)]
+    [goal] = shipped_rows(curve)  # the shipped model (20 main steps) costs 40 baseline steps
+    assert goal["baseline_steps"] == 40 and goal["baseline_fd"] == 100.0 and round(goal["lower"], 6) == 0.4
+    curve["runs"]["dcgan"] = curve["runs"]["dcgan"][:1]  # the baseline has not trained that far yet
+    assert shipped_rows(curve)[0]["baseline_fd"] is None
