@@ -86,6 +86,11 @@ class Axes:
             self.draw.text((left + self.width - 4, y_pixel - 3), label, fill=colour, font=font, anchor="rb")
 
 
+def shipped_point(curve: dict) -> dict:
+    """The main run's measured point for the shipped snapshot."""
+    return next(point for point in curve["runs"]["main"] if point["steps"] == curve["shipped_steps"])
+
+
 def draw_curves(curve: dict) -> Image.Image:
     """The three panels side by side as an RGB image (3 * PANEL[0] x PANEL[1])."""
     floor, real_probe, batch = curve["floor_fd"], curve["real_probe"], curve["batch"]
@@ -122,7 +127,7 @@ def draw_curves(curve: dict) -> Image.Image:
     compute_axes.line([point["steps"] / 1000 for point in baseline], ratio_fd(baseline), BASELINE)
     compute_axes.line([point["steps"] / 1000 for point in baseline], [0.7 * value for value in ratio_fd(baseline)],
                       BASELINE, width=1, dots=False)
-    shipped = next(point for point in main if point["steps"] == curve["shipped_steps"])
+    shipped = shipped_point(curve)
     for ratio in ratios.values():
         x, y = compute_axes.point(shipped["steps"] * ratio / 1000, shipped["fd"] / floor)
         draw.rectangle([x - 4, y - 4, x + 4, y + 4], outline=MAIN, width=2)
@@ -167,7 +172,7 @@ def shipped_rows(curve: dict) -> list[dict]:
 
     ``baseline_fd`` is None while the baseline has not yet trained that far.
     """
-    shipped = next(point for point in curve["runs"]["main"] if point["steps"] == curve["shipped_steps"])
+    shipped = shipped_point(curve)
     rows = []
     for ratio in sorted(curve["step_cost_ratio"].values()):
         steps = shipped["steps"] * ratio
