@@ -3,6 +3,7 @@
     python benchmarks/mask_labels.py sheets --count 384 --out runs/mask-labels   # more later: --count 432 draws sheet 8 only
     python benchmarks/mask_labels.py record --out runs/mask-labels --sheet 0 --wrong 3,17,22
     python benchmarks/mask_labels.py summary
+    python benchmarks/mask_labels.py recheck --count 96 --out runs/mask-recheck   # after the mask changed
 
 The automatic mask (:func:`fashiongen.garment_mask.garment_mask`) is drawn on train-split photos
 (not on plain backgrounds: those are the mask benchmark's garments), 48 numbered tiles a sheet, the
@@ -13,6 +14,13 @@ beyond a thin edge); every other tile of the sheet is recorded as right. The ver
 exactly the mask that was looked at (GrabCut is seeded, so the mask reproduces) and go stale,
 visibly, when the mask changes. They are labels, not pixels: the sheets themselves show dataset
 photos and stay in ``runs/`` (never commit them).
+
+When the mask changes, ``recheck`` carries each verdict over to the new mask version if that
+photo's mask is unchanged (same digest) and sets the others aside as ``earlier`` verdicts; it then
+draws the changed masks, in a seeded random order, as sheets to judge again (``record`` on its
+folder). ``summary`` gives the rate over the verdicts on today's mask and, while some wait, an
+estimate for all checked photos that applies the rechecked photos' before -> after rates to the
+waiting ones.
 
 What the verdicts are for: the real-photo error rate of the mask over hundreds of photos (a
 tighter number than a 24-photo audit), and right masks as training labels for a learned segmenter
@@ -127,10 +135,72 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
 
 
 def load_labels(path: Path = LABELS) -> dict:
-    """The recorded verdicts: {"mask_version", "checked": {image: {label, mask_sha256, verdict}}}."""
-    if path.is_file():
-        return json.loads(path.read_text())
-    return {"mask_version": MASK_VERSION, "checked": {}}
+    """The recorded verdicts: {"mask_version", "checked": {image: {label, mask_sha256, verdict}},
+    "earlier": {image: {..., "mask_version"}}} where "earlier" holds verdicts on an earlier mask whose
+    photos await judging again (empty when none do)."""
+    labels = json.loads(path.read_text()) if path.is_file() else {"mask_version": MASK_VERSION, "checked": {}}
+    labels.setdefault("earlier", {})
+    return labels
+
+
+def carry_over(labels: dict, digests: dict[str, str], version: str) -> dict:
+    """Labels moved to mask ``version``, given today's mask digest of each checked photo.
+
+    A verdict whose photo's mask is unchanged stays checked; the others move to "earlier" (keeping
+    the verdict and the version it was given on, so the before -> after rate can be measured).
+    Verdicts already set aside stay so. Pure: returns a new dict.
+    """
+    checked, earlier = {}, dict(labels.get("earlier", {}))
+    for image, entry in labels["checked"].items():
+        if digests.get(image) == entry["mask_sha256"]:
+            checked[image] = dict(entry)
+        else:
+            earlier[image] = {**entry, "mask_version": labels["mask_version"]}
+    return {"mask_version": version, "checked": checked, "earlier": earlier}
+
+
+def _current_digest(photo_path: Path) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """A photo as the sheets show it, today's mask on it and that mask's digest; None if unreadable."""
+    try:
+        photo = resize_long_side(load_image(photo_path, max_side=1024), CANVAS[1])
+    except ImageError:
+        return None
+    mask = garment_mask(resize_long_side(photo, 256))
+    return photo, mask, mask_digest(mask)
+
+
+def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) -> None:
+    """Carry the verdicts over to today's mask and draw up to ``count`` changed masks to judge again."""
+    labels = load_labels(path)
+    images = Path(data) / "images"
+    if labels["mask_version"] != MASK_VERSION:
+        digests = {}
+        for image in tqdm(sorted(labels["checked"]), desc="today's masks", dynamic_ncols=True):
+            current = _current_digest(images / image)
+            digests[image] = current[2] if current else ""
+        labels = carry_over(labels, digests, MASK_VERSION)
+        path.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
+        print(f"{len(labels['checked'])} verdicts carried over to {MASK_VERSION} (mask unchanged); "
+              f"{len(labels['earlier'])} masks changed and await judging again")
+    waiting = sorted(labels["earlier"])
+    order = [waiting[i] for i in np.random.default_rng(seed).permutation(len(waiting))][:count]
+    out.mkdir(parents=True, exist_ok=True)
+    index, tiles = [], []
+    for image in tqdm(order, desc="sheets", dynamic_ncols=True):
+        current = _current_digest(images / image)
+        if current is None:
+            continue
+        photo, mask, digest = current
+        index.append({"image": image, "label": labels["earlier"][image]["label"], "mask_sha256": digest})
+        full = cv2.resize(mask, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_LINEAR)
+        tiles.append(numbered(resize(tint(photo, full), TILE), (len(index) - 1) % PER_SHEET))
+        if len(index) % PER_SHEET == 0 or len(index) == len(order):
+            Image.fromarray(make_grid(tiles, 8)).save(out / f"sheet-{(len(index) - 1) // PER_SHEET:02d}.png")
+            tiles = []
+    (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "seed": seed, "side": 256,
+                                                "photos": index}, indent=1))
+    print(f"{len(index)} changed masks in {math.ceil(len(index) / PER_SHEET)} sheets under {out}: judge them with "
+          f"`record --out {out} --sheet N --wrong ...` (dataset pixels: never commit)")
 
 
 def record(out: Path, sheet: int, wrong: list[int], path: Path = LABELS) -> None:
@@ -147,8 +217,31 @@ def record(out: Path, sheet: int, wrong: list[int], path: Path = LABELS) -> None
     for tile, photo in enumerate(photos):
         labels["checked"][photo["image"]] = {"label": photo["label"], "mask_sha256": photo["mask_sha256"],
                                              "verdict": "wrong" if tile in wrong else "right"}
+        before = labels["earlier"].pop(photo["image"], None)
+        if before is not None:  # judged again on today's mask: keep what it was, for the before -> after rates
+            labels["checked"][photo["image"]]["before"] = {"verdict": before["verdict"],
+                                                           "mask_version": before["mask_version"]}
     path.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
     print(f"sheet {sheet}: {len(wrong)} wrong of {len(photos)} recorded in {path}")
+
+
+def estimate_wrong(labels: dict) -> tuple[float, dict[str, tuple[int, int]]]:
+    """Expected wrong masks among all checked photos, the waiting ones included.
+
+    Returns (expected wrong count, {earlier verdict: (wrong now, rechecked)}). A waiting photo counts
+    as wrong with the rate at which rechecked photos with its earlier verdict came out wrong (its
+    earlier verdict when none of that kind were rechecked yet).
+    """
+    rates: dict[str, tuple[int, int]] = {}
+    for entry in labels["checked"].values():
+        if "before" in entry:
+            wrong_now, seen = rates.get(entry["before"]["verdict"], (0, 0))
+            rates[entry["before"]["verdict"]] = (wrong_now + (entry["verdict"] == "wrong"), seen + 1)
+    expected = float(sum(entry["verdict"] == "wrong" for entry in labels["checked"].values()))
+    for entry in labels["earlier"].values():
+        wrong_now, seen = rates.get(entry["verdict"], (0, 0))
+        expected += wrong_now / seen if seen else float(entry["verdict"] == "wrong")
+    return expected, rates
 
 
 def summary(path: Path = LABELS) -> None:
@@ -169,6 +262,13 @@ def summary(path: Path = LABELS) -> None:
     print(f"{'class':<12}{'wrong':>7}{'checked':>9}{'share':>8}")
     for name, (bad, seen) in sorted(by_class.items()):
         print(f"{name:<12}{bad:>7}{seen:>9}{bad / seen:>8.0%}")
+    if labels["earlier"]:
+        expected, rates = estimate_wrong(labels)
+        everyone = total + len(labels["earlier"])
+        moves = "; ".join(f"{before} before -> {bad} of {seen} wrong now" for before, (bad, seen) in sorted(rates.items()))
+        print(f"{len(labels['earlier'])} masks changed since they were judged and await `recheck` ({moves or 'none rechecked yet'}); "
+              f"estimate over all {everyone}: {expected:.0f} wrong ({expected / everyone:.1%}), "
+              f"{24 * expected / everyone:.1f} in a 24-photo audit")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -184,9 +284,16 @@ def main(argv: list[str] | None = None) -> None:
     recorded.add_argument("--sheet", type=int, required=True)
     recorded.add_argument("--wrong", default="", help="comma-separated tile numbers whose mask is wrong")
     commands.add_parser("summary", help="error rate of the recorded verdicts")
+    rechecked = commands.add_parser("recheck", help="after a mask change: carry unchanged verdicts over, draw changed masks")
+    rechecked.add_argument("--data", default="../shared/data/clothing")
+    rechecked.add_argument("--count", type=int, default=96, help="changed masks to draw (in a seeded random order)")
+    rechecked.add_argument("--seed", type=int, default=0)
+    rechecked.add_argument("--out", default="runs/mask-recheck")
     args = parser.parse_args(argv)
     if args.command == "sheets":
         make_sheets(args.data, args.count, Path(args.out), args.seed)
+    elif args.command == "recheck":
+        recheck(args.data, args.count, Path(args.out), args.seed)
     elif args.command == "record":
         wrong = [int(tile) for tile in args.wrong.split(",") if tile.strip()]
         record(Path(args.out), args.sheet, wrong)

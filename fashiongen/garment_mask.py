@@ -17,7 +17,9 @@ probable background. That pass may only remove pixels, and a removed region come
 is a gap: it touches the background and the boundary between them is no stronger than the
 region's own texture (the same floor continuing), where a garment part (a dark boot on a dark
 sofa) is separated from the background by a real edge. Thin lines across the whole frame (a shelf
-edge, a skirting board) are dropped when they are not the largest component.
+edge, a skirting board) are dropped when they are not the largest component. Last, where the
+garment crosses the photo's edge (a sleeve, a trouser leg), the mask is carried out through the
+band to the frame while the colour continues, so a restyle reaches the edge too.
 """
 
 from __future__ import annotations
@@ -59,16 +61,19 @@ class MaskRules:
     drop_lines: bool = True         # drop thin secondary components across the frame:
     line_span: float = 0.75         # a secondary component spanning this share of the frame...
     line_thickness: float = 0.12    # ...while at most this thick is a line of furniture, dropped
+    reach_frame: bool = True        # carry the mask out to the frame where the garment crosses it
+    reach_max_step: float = 40.0    # ...one pixel at a time while the Lab colour changes at most this much
+    reach_max_drift: float = 50.0   # ...and stays this close to the garment's colour at the band's inner edge
 
 
 DEFAULT_RULES = MaskRules()
 # Names the automatic mask's behaviour in restyle recipes, so a recipe made with another version
 # is refused rather than reproduced with a different mask. Bump the number when the algorithm
 # changes in a way the rules do not show.
-MASK_VERSION = f"grabcut-3:{hashlib.sha256(repr(DEFAULT_RULES).encode()).hexdigest()[:10]}"
+MASK_VERSION = f"grabcut-4:{hashlib.sha256(repr(DEFAULT_RULES).encode()).hexdigest()[:10]}"
 # The trend GAN's data view keeps the mask it has been trained and evaluated with (one pass, no
 # line rule) so the running training and its FD curve stay comparable; switch at the next retrain.
-FIRST_PASS_RULES = MaskRules(remove_gaps=False, drop_lines=False)
+FIRST_PASS_RULES = MaskRules(remove_gaps=False, drop_lines=False, reach_frame=False)
 
 
 def _border_band(shape: tuple[int, int], rules: MaskRules) -> np.ndarray:
@@ -183,6 +188,32 @@ def _drop_frame_lines(mask: np.ndarray, rules: MaskRules) -> np.ndarray:
     return mask
 
 
+def _reach_frame(small: np.ndarray, mask: np.ndarray, rules: MaskRules) -> np.ndarray:
+    """Carry a (h, w) {0, 1} mask from the border band's inner edge out to the frame.
+
+    The band is seeded as certain background, so a garment that crosses the photo's edge (a sleeve,
+    a trouser leg, a shoe's toe) is cut 4 % short of it and a restyle leaves a strip of old fabric
+    there. Each band pixel next to the mask joins it, row by row outwards, while its colour stays
+    close to its inner neighbour's and to the garment's at the band's inner edge: a garment
+    continuing to the edge joins, a floor beyond a hem that ends inside the band does not (a colour
+    step, or a gradual one across the blurred hem).
+    """
+    lab = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32), (0, 0), 0.8)
+    mask = mask.copy()
+    h, w = mask.shape
+    band_y, band_x = max(1, int(h * rules.border)), max(1, int(w * rules.border))
+    # Each side as (lines from the band's inner edge out to the frame), on views of mask and colour.
+    sides = [(mask, lab, band_y), (mask[::-1], lab[::-1], band_y),
+             (mask.T, lab.transpose(1, 0, 2), band_x), (mask.T[::-1], lab.transpose(1, 0, 2)[::-1], band_x)]
+    for view, colour, depth in sides:
+        seed = colour[depth]
+        for row in range(depth - 1, -1, -1):
+            step = np.sqrt(((colour[row] - colour[row + 1]) ** 2).sum(axis=-1))
+            drift = np.sqrt(((colour[row] - seed) ** 2).sum(axis=-1))
+            view[row] |= view[row + 1] & (step <= rules.reach_max_step) & (drift <= rules.reach_max_drift)
+    return mask
+
+
 def clean_mask(mask: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
     """(h, w) {0, 1} uint8 -> the same with specks removed, every sizeable component kept, holes filled."""
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
@@ -232,7 +263,10 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.n
         mask = clean_mask(_remove_gaps(small, mask, rules), rules)
     if rules.drop_lines:
         mask = _drop_frame_lines(mask, rules)
+    # Plausibility is judged before the mask reaches the frame: its border test looks at the band's inner edge.
     check_plausible(mask, rules)
+    if rules.reach_frame:
+        mask = _reach_frame(small, mask, rules)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=1.0)
     return np.clip(cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 

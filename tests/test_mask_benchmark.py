@@ -59,3 +59,24 @@ def test_background_is_taken_from_the_garment_free_band():
     assert background.shape == (60, 50, 3)
     assert background_from(photo, np.ones_like(mask), (50, 60)) is None  # no free band at all
     assert isinstance(Cutout(photo[:2, :2], mask[:2, :2], "x"), Cutout)
+
+
+def test_a_mask_change_carries_unchanged_verdicts_over_and_estimates_the_waiting_ones():
+    from benchmarks.mask_labels import carry_over, estimate_wrong
+
+    labels = {"mask_version": "v1", "checked": {
+        "a.jpg": {"label": "Shoes", "mask_sha256": "aa", "verdict": "right"},
+        "b.jpg": {"label": "Shoes", "mask_sha256": "bb", "verdict": "wrong"},
+        "c.jpg": {"label": "Pants", "mask_sha256": "cc", "verdict": "right"},
+        "d.jpg": {"label": "Pants", "mask_sha256": "dd", "verdict": "wrong"}}}
+    moved = carry_over(labels, {"a.jpg": "aa", "b.jpg": "b2", "c.jpg": "c2", "d.jpg": "d2"}, "v2")
+    assert moved["mask_version"] == "v2" and set(moved["checked"]) == {"a.jpg"}
+    assert moved["earlier"]["b.jpg"] == {**labels["checked"]["b.jpg"], "mask_version": "v1"}
+    assert labels["checked"]["b.jpg"] == {"label": "Shoes", "mask_sha256": "bb", "verdict": "wrong"}  # input untouched
+    # Nothing rechecked: a waiting photo counts with its earlier verdict (b and d wrong).
+    assert estimate_wrong(moved) == (2.0, {})
+    # b was judged again and is right now: the other earlier-wrong photo (d) counts as 0 of 1 wrong.
+    moved["checked"]["b.jpg"] = {"label": "Shoes", "mask_sha256": "b2", "verdict": "right",
+                                 "before": {"verdict": "wrong", "mask_version": "v1"}}
+    del moved["earlier"]["b.jpg"]
+    assert estimate_wrong(moved) == (0.0, {"wrong": (0, 1)})

@@ -187,3 +187,17 @@ def test_lines_across_the_frame_are_dropped_but_a_second_garment_is_not():
     assert mask[int(0.6 * 400), int(0.72 * 300)] and mask[int(0.6 * 400), int(0.37 * 300)]
     kept = segment_garment(image, FIRST_PASS_RULES) > 0.5  # the one-pass rules (the GAN's view) keep it
     assert kept[int(0.115 * 400), 30:270].mean() > 0.5
+
+
+def test_a_garment_crossing_the_frame_is_masked_to_the_frame_and_one_ending_inside_the_band_is_not():
+    # A trouser leg runs off the bottom edge; a sleeve ends 2 px short of the right edge (inside the
+    # 4 % band GrabCut takes as certain background), on a wall of another colour.
+    image = _photo([])
+    image[60:400, 100:160] = (40, 60, 150)   # leg, to the frame
+    image[150:200, 160:298] = (40, 60, 150)  # sleeve, ending at x = 297 of 300
+    mask = segment_garment(image) > 0.5
+    assert mask[395:, 110:150].all()  # the leg's last rows: garment up to the frame
+    assert mask[160:190, 280:296].all() and not mask[160:190, 299].any()  # the wall beyond the sleeve stays out
+    before = segment_garment(image, dataclasses.replace(DEFAULT_RULES, reach_frame=False)) > 0.5
+    assert not before[399, 110:150].any()  # without the rule the leg stopped at the band
+    assert not (segment_garment(image, FIRST_PASS_RULES) > 0.5)[399, 110:150].any()  # the GAN's view is unchanged
