@@ -92,6 +92,30 @@ def drawn_sheets(out: Path, seed: int, count: int) -> list[dict]:
     return drawn["photos"][:whole]
 
 
+def sheet_photo(path: Path) -> np.ndarray | None:
+    """A photo as the sheets show it (long side CANVAS[1]), or None when it cannot be read."""
+    try:
+        return resize_long_side(load_image(path, max_side=1024), CANVAS[1])
+    except ImageError:
+        return None
+
+
+def mask_of(photo: np.ndarray) -> np.ndarray:
+    """Today's automatic mask of a sheet photo, computed at the 256 px long side the app uses."""
+    return garment_mask(resize_long_side(photo, 256))
+
+
+def sheet_tile(photo: np.ndarray, mask: np.ndarray, position: int) -> np.ndarray:
+    """The numbered tile of the ``position``-th mask drawn (numbered within its sheet)."""
+    full = cv2.resize(mask, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return numbered(resize(tint(photo, full), TILE), position % PER_SHEET)
+
+
+def save_sheet(tiles: list[np.ndarray], out: Path, position: int) -> None:
+    """Save the sheet holding the ``position``-th mask drawn."""
+    Image.fromarray(make_grid(tiles, 8)).save(out / f"sheet-{position // PER_SHEET:02d}.png")
+
+
 def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
     """Draw ``count`` masks on train photos (a ``seed``-ed order) into numbered sheets + index.json.
 
@@ -112,21 +136,16 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
         record = train[position]
         if record.path.name in kept:
             continue
-        try:
-            photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
-        except ImageError:
-            continue
-        if certain_mask(photo) is not None:
-            continue  # a mask benchmark garment
-        mask = garment_mask(resize_long_side(photo, 256))
+        photo = sheet_photo(record.path)
+        if photo is None or certain_mask(photo) is not None:
+            continue  # unreadable, or a mask benchmark garment
+        mask = mask_of(photo)
         index.append({"image": record.path.name, "label": record.label, "mask_sha256": mask_digest(mask)})
-        full = cv2.resize(mask, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_LINEAR)
-        tiles.append(numbered(resize(tint(photo, full), TILE), (len(index) - 1) % PER_SHEET))
+        tiles.append(sheet_tile(photo, mask, len(index) - 1))
         progress.update()
         if len(index) % PER_SHEET == 0 or len(index) == count:
             # Each finished sheet is indexed at once, so a sheet can be judged while later ones draw.
-            sheet = (len(index) - 1) // PER_SHEET
-            Image.fromarray(make_grid(tiles, 8)).save(out / f"sheet-{sheet:02d}.png")
+            save_sheet(tiles, out, len(index) - 1)
             (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "seed": seed, "side": 256,
                                                         "photos": index}, indent=1))
             tiles = []
@@ -159,16 +178,6 @@ def carry_over(labels: dict, digests: dict[str, str], version: str) -> dict:
     return {"mask_version": version, "checked": checked, "earlier": earlier}
 
 
-def _current_digest(photo_path: Path) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """A photo as the sheets show it, today's mask on it and that mask's digest; None if unreadable."""
-    try:
-        photo = resize_long_side(load_image(photo_path, max_side=1024), CANVAS[1])
-    except ImageError:
-        return None
-    mask = garment_mask(resize_long_side(photo, 256))
-    return photo, mask, mask_digest(mask)
-
-
 def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) -> None:
     """Carry the verdicts over to today's mask and draw up to ``count`` changed masks to judge again."""
     labels = load_labels(path)
@@ -176,8 +185,8 @@ def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) ->
     if labels["mask_version"] != MASK_VERSION:
         digests = {}
         for image in tqdm(sorted(labels["checked"]), desc="today's masks", dynamic_ncols=True):
-            current = _current_digest(images / image)
-            digests[image] = current[2] if current else ""
+            photo = sheet_photo(images / image)
+            digests[image] = mask_digest(mask_of(photo)) if photo is not None else ""
         labels = carry_over(labels, digests, MASK_VERSION)
         path.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
         print(f"{len(labels['checked'])} verdicts carried over to {MASK_VERSION} (mask unchanged); "
@@ -186,16 +195,14 @@ def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) ->
     order = [waiting[i] for i in np.random.default_rng(seed).permutation(len(waiting))][:count]
     out.mkdir(parents=True, exist_ok=True)
     index, tiles = [], []
-    for image in tqdm(order, desc="sheets", dynamic_ncols=True):
-        current = _current_digest(images / image)
-        if current is None:
-            continue
-        photo, mask, digest = current
-        index.append({"image": image, "label": labels["earlier"][image]["label"], "mask_sha256": digest})
-        full = cv2.resize(mask, (photo.shape[1], photo.shape[0]), interpolation=cv2.INTER_LINEAR)
-        tiles.append(numbered(resize(tint(photo, full), TILE), (len(index) - 1) % PER_SHEET))
-        if len(index) % PER_SHEET == 0 or len(index) == len(order):
-            Image.fromarray(make_grid(tiles, 8)).save(out / f"sheet-{(len(index) - 1) // PER_SHEET:02d}.png")
+    for position, image in enumerate(tqdm(order, desc="sheets", dynamic_ncols=True)):
+        photo = sheet_photo(images / image)
+        if photo is not None:
+            mask = mask_of(photo)
+            index.append({"image": image, "label": labels["earlier"][image]["label"], "mask_sha256": mask_digest(mask)})
+            tiles.append(sheet_tile(photo, mask, len(index) - 1))
+        if tiles and (len(index) % PER_SHEET == 0 or position == len(order) - 1):
+            save_sheet(tiles, out, len(index) - 1)
             tiles = []
     (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "seed": seed, "side": 256,
                                                 "photos": index}, indent=1))
