@@ -30,7 +30,6 @@ tighter number than a 24-photo audit), and right masks as training labels for a 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 from pathlib import Path
@@ -41,19 +40,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from fashiongen.garment_mask import MASK_VERSION, garment_mask
-from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
-from fashiongen.metrics.mask_benchmark import CANVAS, certain_mask, tint
+from fashiongen.images import make_grid, resize, resize_long_side
+from fashiongen.metrics.mask_benchmark import certain_mask, tint
+from fashiongen.metrics.mask_verdicts import LABELS, load_labels, mask_digest, sheet_photo
 from fashiongen.training.data import read_records, split_of
 
-LABELS = Path(__file__).with_name("mask_checks.json")
 PER_SHEET = 48
 TILE = (150, 200)  # (W, H)
 
-
-
-def mask_digest(mask: np.ndarray) -> str:
-    """SHA-256 (16 hex digits) of a mask thresholded at 0.5: names the mask a verdict was given on."""
-    return hashlib.sha256(np.packbits(mask > 0.5).tobytes() + repr(mask.shape).encode()).hexdigest()[:16]
 
 
 def numbered(tile: np.ndarray, number: int) -> np.ndarray:
@@ -90,14 +84,6 @@ def drawn_sheets(out: Path, seed: int, count: int) -> list[dict]:
     if whole == 0 or not (out / f"sheet-{whole // PER_SHEET - 1:02d}.png").is_file():
         return []
     return drawn["photos"][:whole]
-
-
-def sheet_photo(path: Path) -> np.ndarray | None:
-    """A photo as the sheets show it (long side CANVAS[1]), or None when it cannot be read."""
-    try:
-        return resize_long_side(load_image(path, max_side=1024), CANVAS[1])
-    except ImageError:
-        return None
 
 
 def mask_of(photo: np.ndarray) -> np.ndarray:
@@ -151,15 +137,6 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
             tiles = []
     progress.close()
     print(f"{len(index)} masks in {math.ceil(len(index) / PER_SHEET)} sheets under {out} (dataset pixels: never commit)")
-
-
-def load_labels(path: Path = LABELS) -> dict:
-    """The recorded verdicts: {"mask_version", "checked": {image: {label, mask_sha256, verdict}},
-    "earlier": {image: {..., "mask_version"}}} where "earlier" holds verdicts on an earlier mask whose
-    photos await judging again (empty when none do)."""
-    labels = json.loads(path.read_text()) if path.is_file() else {"mask_version": MASK_VERSION, "checked": {}}
-    labels.setdefault("earlier", {})
-    return labels
 
 
 def carry_over(labels: dict, digests: dict[str, str], version: str) -> dict:
