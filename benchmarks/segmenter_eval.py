@@ -1,0 +1,158 @@
+"""The learned garment segmenter against today's GrabCut mask, on held-out hand-checked photos.
+
+    python benchmarks/segmenter_eval.py --checkpoint runs/segmenter/checkpoint.pt --out runs/segmenter-eval
+    python benchmarks/segmenter_eval.py --onnx checkpoints/garment_segmenter.onnx --out runs/segmenter-eval-shipped \
+        --record checkpoints/garment_segmenter.eval.json
+
+The held-out fold (never trained on) of ``benchmarks/mask_checks.json``, only verdicts given on
+today's mask. For each photo the segmenter's probability and four ways to use it:
+
+- ``net``: the probability above 0.5, cleaned like every mask (specks, holes);
+- ``mix``: confident net pixels (> 0.85), plus GrabCut's pixels where the net is unsure (> 0.15);
+- ``seeded``: GrabCut started from the net (certain where it is very sure, probable elsewhere);
+- ``cut``: GrabCut's mask inside the dilated net mask (it can only remove).
+
+With ``--onnx`` the exported model runs inside the app's own mask (:func:`garment_mask` with a
+:class:`LearnedSegmenter`: GrabCut kept inside the network's mask) and only that is compared.
+
+Printed: IoU against the right masks (a method that keeps right masks right scores near 1), and
+how many of the wrong masks a method changes at all (a wrong mask it leaves alone stays wrong).
+Drawn (dataset pixels, never commit): every held-out wrong mask a method changes, and every
+right one a method moves below IoU 0.95, as rows "GrabCut | net | mix | seeded | cut | probability", 8 rows a
+sheet with a JSON list of the photos, for a person to count what each method fixes and breaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _border_band, clean_mask, garment_mask
+from fashiongen.images import make_grid, resize
+from fashiongen.metrics.mask_benchmark import iou, tint
+from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest
+from fashiongen.training.train_segmenter import TrainSegmenterConfig, labelled_photos, load_segmenter
+
+TILE = (150, 200)
+
+
+def probability_of(model: torch.nn.Module, photo: np.ndarray, side: int, multiple: int) -> np.ndarray:
+    """(h, w, 3) uint8 -> (h, w) float32 garment probability, the net run at ``side`` long side."""
+    height, width = photo.shape[:2]
+    scale = side / max(height, width)
+    size = (max(multiple, round(width * scale / multiple) * multiple), max(multiple, round(height * scale / multiple) * multiple))
+    x = torch.from_numpy(cv2.resize(photo, size, interpolation=cv2.INTER_AREA)).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        probability = torch.sigmoid(model(x))[0, 0].numpy()
+    return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def seeded_grabcut(photo: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """GrabCut started from the net: certain where it is very sure (eroded), probable elsewhere."""
+    seeds = np.where(probability > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    kernel = np.ones((5, 5), np.uint8)
+    seeds[cv2.erode((probability < 0.03).astype(np.uint8), kernel).astype(bool)] = cv2.GC_BGD
+    seeds[cv2.erode((probability > 0.97).astype(np.uint8), kernel).astype(bool)] = cv2.GC_FGD
+    seeds[_border_band(photo.shape[:2], DEFAULT_RULES) & (probability < 0.5)] = cv2.GC_BGD
+    background_model, foreground_model = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.setRNGSeed(0)
+    cv2.grabCut(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), seeds, None, background_model, foreground_model,
+                DEFAULT_RULES.iterations, cv2.GC_INIT_WITH_MASK)
+    return clean_mask(np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8), DEFAULT_RULES)
+
+
+def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> dict[str, np.ndarray]:
+    """{method: (h, w) uint8 {0, 1} mask} for GrabCut and the four uses of the net."""
+    net = clean_mask((probability > 0.5).astype(np.uint8), DEFAULT_RULES)
+    return {"grabcut": grabcut.astype(np.uint8), "net": net,
+            "mix": clean_mask(((probability > 0.85) | (grabcut & (probability > 0.15))).astype(np.uint8), DEFAULT_RULES),
+            "seeded": seeded_grabcut(photo, probability),
+            "cut": clean_mask((grabcut & (cv2.dilate(net, np.ones((7, 7), np.uint8)) > 0)).astype(np.uint8), DEFAULT_RULES)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a training checkpoint: the net and four ways to use it")
+    source.add_argument("--onnx", help="an exported segmenter: the app's mask with it")
+    parser.add_argument("--record", help="with --onnx: write the numbers here as JSON (the model card reads them)")
+    parser.add_argument("--side", type=int, default=192, help="long side the net runs at")
+    parser.add_argument("--out", default="runs/segmenter-eval")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.record and not args.onnx:
+        parser.error("--record needs --onnx: it records the shipped model's numbers")
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = load_segmenter(args.checkpoint) if args.checkpoint else None
+    segmenter = LearnedSegmenter(args.onnx) if args.onnx else None
+    checked = load_labels()["checked"]
+    photos = labelled_photos(TrainSegmenterConfig())
+    held_out = {name: item for name, item in sorted(photos.items())
+                if fold_of(name) == 0 and name in checked and mask_digest(item["mask"]) == checked[name]["mask_sha256"]}
+    scores: dict[str, list[float]] = {}
+    changed: dict[str, list[bool]] = {}
+    wrong_count = 0
+    rows = {"wrong": [], "right": []}
+    for name, item in tqdm(held_out.items(), desc="held-out photos", dynamic_ncols=True):
+        photo, grabcut = item["photo"], (item["mask"] > 0.5).astype(np.uint8)
+        if segmenter is not None:
+            probability = segmenter.probability(photo)
+            masks = {"grabcut": grabcut, "current": (garment_mask(photo, segmenter=segmenter) > 0.5).astype(np.uint8)}
+        else:
+            probability = probability_of(model, photo, args.side, model.config.multiple)
+            masks = methods(photo, grabcut, probability)
+        row = [resize(tint(photo, mask.astype(np.float32)), TILE) for mask in masks.values()]
+        row.append(resize(np.repeat((probability[..., None] * 255).astype(np.uint8), 3, axis=2), TILE))
+        verdict = checked[name]["verdict"]
+        if verdict == "right":
+            values = {method: iou(mask, grabcut) for method, mask in masks.items()}
+            for method, value in values.items():
+                scores.setdefault(method, []).append(value)
+            if min(values.values()) < 0.95:
+                rows["right"].append((name, row))
+        else:
+            moved = {method: iou(mask, grabcut) < 0.99 for method, mask in masks.items()}
+            for method, value in moved.items():
+                changed.setdefault(method, []).append(value)
+            wrong_count += 1
+            if any(moved.values()):  # a wrong mask no method touches stays wrong: nothing to look at
+                rows["wrong"].append((name, row))
+    print(f"held-out fold: {len(scores['grabcut'])} right masks, {wrong_count} wrong; net at {args.side} px")
+    print(f"{'method':<10}{'IoU vs right':>14}{'>= 0.9':>9}{'>= 0.95':>9}{'wrong ones changed':>20}")
+    metrics = {}
+    for method, values in scores.items():
+        values = np.array(values)
+        moved = int(sum(changed.get(method, [])))
+        print(f"{method:<10}{values.mean():>14.3f}{(values >= 0.9).mean():>9.0%}{(values >= 0.95).mean():>9.0%}"
+              f"{moved:>14} of {wrong_count}")
+        metrics[method] = {"mean_iou_vs_right": round(float(values.mean()), 4),
+                           "right_kept_above_0.95": round(float((values >= 0.95).mean()), 4), "wrong_changed": moved}
+    if args.record:
+        Path(args.record).write_text(json.dumps({
+            "date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/segmenter_eval.py " + " ".join(argv or sys.argv[1:]),
+            "metrics": {"held-out right masks": len(scores["grabcut"]), "held-out wrong masks": wrong_count,
+                        "mean IoU vs right masks": metrics["current"]["mean_iou_vs_right"],
+                        "right masks kept above IoU 0.95": metrics["current"]["right_kept_above_0.95"],
+                        "wrong masks changed": metrics["current"]["wrong_changed"]}}, indent=1) + "\n")
+    for kind, kind_rows in rows.items():
+        for start in range(0, len(kind_rows), 8):
+            chunk = kind_rows[start:start + 8]
+            Image.fromarray(make_grid([tile for _, row in chunk for tile in row], 6)).save(out / f"{kind}-{start // 8:02d}.png")
+            (out / f"{kind}-{start // 8:02d}.json").write_text(json.dumps([name for name, _ in chunk]))
+    print(f"sheets under {out}: held-out wrong masks a method changed ({len(rows['wrong'])}) and right masks a method moved "
+          f"({len(rows['right'])})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Export the learned garment segmenter to ``checkpoints/garment_segmenter.onnx`` and check parity.
+
+    python -m export.segmenter --checkpoint runs/segmenter-small/checkpoint.pt
+
+Convolution weights are stored as int8 with one float32 scale per output channel (a
+DequantizeLinear in front of each convolution; inference still computes in float32), so the
+4-block model fits in under 10 MB, the largest file Hugging Face Spaces takes without Git LFS.
+Parity against the same network in PyTorch, with its weights rounded to the same int8 grid, is
+checked at two sizes; the export fails above 1e-4. ``--float32`` keeps float32 weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import helper, numpy_helper
+
+from export.model_card import write_model_cards
+from export.onnx_export import check_parity, export_onnx
+from fashiongen.training.train_segmenter import load_segmenter
+
+TOLERANCE = 1e-4
+SERVING_SIDE = 192  # long side the app runs the net at: within the training views' scales (160 px crops of 144-256 px)
+
+
+class GarmentSegmenterExport(torch.nn.Module):
+    """image (1, 3, H, W) RGB in [0, 1], H and W multiples of ``multiple`` -> garment (1, 1, H, W) in [0, 1]."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.model(image))
+
+
+def _int8_per_channel(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(C_out, ...) float32 -> (int8 weights, (C_out,) float32 scales), symmetric per output channel."""
+    peak = np.abs(weight.reshape(weight.shape[0], -1)).max(axis=1)
+    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    shape = (-1,) + (1,) * (weight.ndim - 1)
+    return np.clip(np.round(weight / scale.reshape(shape)), -127, 127).astype(np.int8), scale
+
+
+def round_conv_weights_to_int8(model: torch.nn.Module) -> None:
+    """Round every convolution weight to its int8 grid (kept as float32), so PyTorch computes with
+    exactly the weights the int8 file stores."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                quantized, scale = _int8_per_channel(module.weight.numpy())
+                module.weight.copy_(torch.from_numpy(quantized.astype(np.float32) * scale.reshape(-1, 1, 1, 1)))
+
+
+def store_conv_weights_as_int8(path: Path) -> None:
+    """Rewrite each 4-D float32 initializer (a convolution weight) as int8 + per-channel scale + DequantizeLinear."""
+    model = onnx.load(str(path))
+    graph = model.graph
+    dequantize, kept = [], []
+    for initializer in graph.initializer:
+        if initializer.data_type != onnx.TensorProto.FLOAT or len(initializer.dims) != 4:
+            kept.append(initializer)
+            continue
+        quantized, scale = _int8_per_channel(numpy_helper.to_array(initializer))
+        names = [initializer.name + suffix for suffix in ("_int8", "_scale", "_zero")]
+        kept += [numpy_helper.from_array(quantized, names[0]), numpy_helper.from_array(scale, names[1]),
+                 numpy_helper.from_array(np.zeros(len(scale), np.int8), names[2])]
+        dequantize.append(helper.make_node("DequantizeLinear", names, [initializer.name], axis=0))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(dequantize + nodes)
+    onnx.checker.check_model(model)
+    onnx.save_model(model, str(path), save_as_external_data=False)
+
+
+def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, int8: bool = True) -> float:
+    """Export and return the worst parity error over two sizes; raises AssertionError above ``TOLERANCE``."""
+    if int8:
+        round_conv_weights_to_int8(model)
+    wrapper = GarmentSegmenterExport(model.eval()).eval()
+    multiple = model.config.multiple
+    export_onnx(wrapper, (torch.rand(1, 3, 4 * multiple, 3 * multiple),), path, ["image"], ["garment"],
+                {"image": {2: "H", 3: "W"}, "garment": {2: "H", 3: "W"}}, {**metadata, "multiple": str(multiple)})
+    if int8:
+        store_conv_weights_as_int8(Path(path))
+    rng = np.random.default_rng(0)
+    input_sets = [{"image": rng.random((1, 3, height * multiple, width * multiple), dtype=np.float32)}
+                  for height, width in ((12, 9), (7, 11))]  # portrait and landscape prove the axes are dynamic
+    return check_parity(wrapper, path, input_sets, TOLERANCE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", default="runs/segmenter-small/checkpoint.pt", help="training checkpoint")
+    parser.add_argument("--out", default="checkpoints/garment_segmenter.onnx")
+    parser.add_argument("--float32", action="store_true", help="store float32 weights (four times the size)")
+    args = parser.parse_args(argv)
+    model = load_segmenter(args.checkpoint)
+    state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+    trainer = state["config"]
+    provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
+                  f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
+                  f"(fold {trainer['holdout_fold']} held out); VGG16: {state.get('weights_source', '')}")
+    metadata = {"side": str(SERVING_SIDE), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
+                "config": json.dumps(trainer), "step": str(state["step"])}
+    try:
+        error = export_segmenter(model, args.out, metadata, int8=not args.float32)
+    except AssertionError as failure:
+        print(f"export FAILED: {failure}", file=sys.stderr)
+        return 1
+    size = Path(args.out).stat().st_size / 1e6
+    print(f"wrote {args.out} ({size:.1f} MB), max |onnxruntime - torch| = {error:.2e} over two sizes (limit {TOLERANCE:.0e})")
+    print(f"model cards: {write_model_cards(Path(args.out).parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Training pictures for the garment segmenter: real photos with hand-checked masks, and composites.
+
+Every function returns ``(image (side, side, 3) uint8 RGB, mask (side, side) float32 in {0, 1})``.
+Real views teach what real backgrounds look like (beds, floors, papers, hangers labelled as
+background); composites of the same garments on other photos' backgrounds and on drawn gradients
+add placements, pairs (shoes) and backgrounds the garment never lay on.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from fashiongen.metrics.mask_benchmark import Cutout
+
+
+def _exposure(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Brightness and white balance jitter, as between phone cameras: float32 out."""
+    return image.astype(np.float32) * rng.uniform(0.8, 1.2) * rng.uniform(0.92, 1.08, 3)
+
+
+def real_view(photo: np.ndarray, mask: np.ndarray, side: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A random view of a labelled photo: a small rotation and scale, a square crop (or the whole
+    photo, mirror-padded to a square), a flip, exposure, sometimes a hue rotation, sensor noise.
+
+    ``photo`` (h, w, 3) uint8 RGB and its ``mask`` (h, w) float32 in [0, 1].
+    """
+    height, width = mask.shape
+    if rng.random() < 0.5:
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), rng.uniform(-15, 15), rng.uniform(0.9, 1.15))
+        photo = cv2.warpAffine(photo, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+        mask = cv2.warpAffine(mask, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+    crop = int(min(height, width) * rng.uniform(0.75, 1.0)) if rng.random() < 0.5 else max(height, width)
+    if crop <= min(height, width):
+        y, x = rng.integers(0, height - crop + 1), rng.integers(0, width - crop + 1)
+        view, truth = photo[y:y + crop, x:x + crop], mask[y:y + crop, x:x + crop]
+    else:
+        pad_y, pad_x = (crop - height) // 2, (crop - width) // 2
+        view = cv2.copyMakeBorder(photo, pad_y, crop - height - pad_y, pad_x, crop - width - pad_x, cv2.BORDER_REFLECT)
+        truth = cv2.copyMakeBorder(mask, pad_y, crop - height - pad_y, pad_x, crop - width - pad_x, cv2.BORDER_REFLECT)
+    view = cv2.resize(view, (side, side), interpolation=cv2.INTER_AREA)
+    truth = cv2.resize(truth, (side, side), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.5:
+        view, truth = view[:, ::-1], truth[:, ::-1]
+    view = _exposure(view, rng)
+    if rng.random() < 0.2:  # a hue rotation: a garment's colour is not what makes it a garment
+        hsv = cv2.cvtColor(np.clip(view, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV)
+        hsv[..., 0] = (hsv[..., 0].astype(int) + rng.integers(0, 180)) % 180
+        view = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
+    view = np.clip(view + rng.normal(0, rng.uniform(0, 3), view.shape), 0, 255).astype(np.uint8)
+    return view, (truth > 0.5).astype(np.float32)
+
+
+def _plain_background(side: int, rng: np.random.Generator) -> np.ndarray:
+    """A smooth two-colour gradient, the way a sheet or wall looks under uneven light."""
+    start = rng.uniform(0, 255, 3)
+    end = np.clip(start + rng.normal(0, 25, 3), 0, 255)
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:side, 0:side] / side
+    ramp = (np.cos(angle) * xs + np.sin(angle) * ys)[..., None]
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    return (start * (1 - ramp) + end * ramp).astype(np.float32)
+
+
+def _photo_background(backgrounds: list[np.ndarray], side: int, rng: np.random.Generator) -> np.ndarray:
+    """A random crop of a stored garment-free background, scaled and maybe flipped to (side, side)."""
+    source = backgrounds[rng.integers(len(backgrounds))]
+    height, width = source.shape[:2]
+    crop = int(rng.uniform(0.5, 1.0) * min(height, width))
+    y, x = rng.integers(0, height - crop + 1), rng.integers(0, width - crop + 1)
+    patch = cv2.resize(source[y:y + crop, x:x + crop], (side, side), interpolation=cv2.INTER_AREA)
+    return (patch[:, ::-1] if rng.random() < 0.5 else patch).astype(np.float32)
+
+
+def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: int, rng: np.random.Generator,
+                   pair_share: float = 0.3, plain_share: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background."""
+    plain = rng.random() < plain_share or not backgrounds
+    image = _plain_background(side, rng) if plain else _photo_background(backgrounds, side, rng)
+    image *= rng.uniform(0.75, 1.2)  # the background's own exposure
+    truth = np.zeros((side, side), np.float32)
+    pair = rng.random() < pair_share
+    for index in range(2 if pair else 1):
+        cutout = cutouts[rng.integers(len(cutouts))]
+        scale = rng.uniform(0.3, 0.55) if pair else rng.uniform(0.4, 0.95)
+        stretch = np.exp(rng.uniform(-0.25, 0.25))
+        cut_height, cut_width = cutout.mask.shape
+        factor = scale * side / max(cut_height, cut_width)
+        new_width = int(np.clip(round(cut_width * factor * stretch), 4, side))
+        new_height = int(np.clip(round(cut_height * factor / stretch), 4, side))
+        piece = cv2.resize(cutout.image, (new_width, new_height), interpolation=cv2.INTER_AREA).astype(np.float32)
+        alpha = cv2.resize(cutout.mask, (new_width, new_height), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < 0.5:
+            piece, alpha = piece[:, ::-1], alpha[:, ::-1]
+        piece = _exposure(piece, rng)
+        if pair:  # side by side, as shoes lie in a photo
+            low, high = (0, side // 2 - new_width // 2) if index == 0 else (side // 2 - new_width // 2, side - new_width)
+            x0 = int(rng.integers(max(0, low), max(1, high + 1)))
+        else:
+            x0 = int(rng.integers(0, side - new_width + 1))
+        y0 = int(rng.integers(0, side - new_height + 1))
+        region = image[y0:y0 + new_height, x0:x0 + new_width]
+        image[y0:y0 + new_height, x0:x0 + new_width] = piece * alpha[..., None] + region * (1 - alpha[..., None])
+        truth[y0:y0 + new_height, x0:x0 + new_width] = np.maximum(truth[y0:y0 + new_height, x0:x0 + new_width], alpha > 0.5)
+    blur = rng.uniform(0.0, 1.0)
+    if blur > 0.3:  # soften the pasted edge like a camera would
+        image = cv2.GaussianBlur(image, (0, 0), sigmaX=blur)
+    image += rng.normal(0.0, rng.uniform(0.0, 4.0), image.shape)
+    return np.clip(image + 0.5, 0, 255).astype(np.uint8), truth

@@ -1,0 +1,213 @@
+"""Train the learned garment segmenter on the hand-checked masks.
+
+    python -m fashiongen.training.train_segmenter --out runs/segmenter --max-steps 1600 --threads 2
+    python -m fashiongen.training.train_segmenter --out runs/segmenter --max-steps 3200 --resume
+
+Labels: every photo judged "right" in ``benchmarks/mask_checks.json`` outside the held-out fold
+(:func:`fashiongen.metrics.mask_verdicts.fold_of`), with today's automatic mask as its mask (for a
+verdict given on today's mask the digest is checked; one given on an earlier mask version, still
+awaiting its recheck, is taken with today's mask, which differs from the judged one in thin strips at
+the frame). Each step draws ``composite_share`` composites of those garments on other photos'
+backgrounds and the rest as random views of the real photos. ``train(config) -> run_dir``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import pickle
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm import tqdm
+
+from fashiongen.images import make_grid
+from fashiongen.metrics.mask_benchmark import background_from, cutout_of
+from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, work_photo
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli,
+                                      prepare_run_dir, save_checkpoint)
+from fashiongen.training.segmenter_data import composite_view, real_view
+from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, build_segmenter
+
+
+@dataclass(frozen=True)
+class TrainSegmenterConfig:
+    data: str = "../shared/data/clothing"   # images.csv folder of the photos the verdicts name
+    labels: str = "benchmarks/mask_checks.json"  # the hand-checked verdicts
+    out: str = "runs/segmenter"             # run folder
+    cache_dir: str = "runs/cache"           # where the labelled photos' masks are cached (dataset pixels: never commit)
+    holdout_fold: int = 0                   # photos of this fold are never trained on (-1: train on all)
+    last_block: int = 5                     # deepest VGG16 block (SegmenterConfig)
+    tune_from: int = 4                      # first fine-tuned VGG16 block (SegmenterConfig)
+    widths: str = "128,96,64,32"            # decoder channels, top first (SegmenterConfig)
+    side: int = 160                         # training views are side x side pixels
+    batch_size: int = 12                    # views per step
+    composite_share: float = 0.3            # share of each batch that is composites
+    lr_encoder: float = 1e-4                # AdamW learning rate of the fine-tuned VGG16 blocks
+    lr_decoder: float = 1e-3                # AdamW learning rate of the decoder
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100                 # linear warm-up, then a cosine decay to 0 at max_steps
+    max_steps: int = 1600                   # train until this many steps in total
+    log_every: int = 25                     # steps between metrics.jsonl lines
+    checkpoint_every: int = 250             # steps between checkpoints
+    threads: int = 2                        # CPU threads for torch
+    seed: int = 0
+
+    def segmenter_config(self) -> SegmenterConfig:
+        widths = tuple(int(width) for width in self.widths.split(","))
+        return SegmenterConfig(last_block=self.last_block, tune_from=self.tune_from, widths=widths)
+
+
+PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"}}
+
+
+def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
+    """{image: {"photo": (h, w, 3) uint8, "mask": (h, w) float32, "label", "verdict", "judged_on_today"}}
+    for every hand-checked photo, at the 256 px working size. GrabCut over hundreds of photos takes
+    minutes, so the result is cached in ``config.cache_dir`` keyed on the verdicts and the mask version."""
+    from fashiongen.garment_mask import MASK_VERSION, garment_mask
+
+    labels = load_labels(Path(config.labels))
+    entries = {**{name: (entry, False) for name, entry in labels["earlier"].items()},
+               **{name: (entry, True) for name, entry in labels["checked"].items()}}
+    key = hashlib.sha256(repr((sorted((n, e["verdict"], e["mask_sha256"], today) for n, (e, today) in entries.items()),
+                               MASK_VERSION, config.data)).encode()).hexdigest()[:16]
+    cache_dir = Path(config.cache_dir)
+    cache = cache_dir / f"segmenter-labels-{key}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    images = Path(config.data) / "images"
+    photos = {}
+    for name, (entry, today) in tqdm(sorted(entries.items()), desc="labelled photos", dynamic_ncols=True):
+        photo = work_photo(images / name)
+        if photo is None:
+            continue
+        mask = garment_mask(photo)
+        if today and mask_digest(mask) != entry["mask_sha256"]:
+            print(f"skipping {name}: its mask no longer matches the judged one (run mask_labels.py recheck)")
+            continue
+        photos[name] = {"photo": photo, "mask": mask, "label": entry["label"], "verdict": entry["verdict"],
+                        "judged_on_today": today}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(photos))
+    return photos
+
+
+def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[np.ndarray]]:
+    """(right-mask photos outside the held-out fold, their cutouts, garment-free backgrounds)."""
+    photos = labelled_photos(config)
+    items = [item for name, item in sorted(photos.items())
+             if item["verdict"] == "right" and fold_of(name) != config.holdout_fold]
+    if not items:
+        raise ValueError(f"no right masks to train on in {config.labels}: judge some with benchmarks/mask_labels.py")
+    cutouts = [cutout_of(item["photo"], item["mask"], item["label"]) for item in items]
+    backgrounds = [b for b in (background_from(item["photo"], item["mask"], (192, 256)) for item in items) if b is not None]
+    return items, cutouts, backgrounds
+
+
+def segmentation_loss(logits: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy plus soft Dice (per image, so small garments count as much as large)."""
+    probability = torch.sigmoid(logits)
+    overlap = (probability * truth).sum((1, 2, 3))
+    dice = 1 - (2 * overlap + 1) / (probability.sum((1, 2, 3)) + truth.sum((1, 2, 3)) + 1)
+    return F.binary_cross_entropy_with_logits(logits, truth) + dice.mean()
+
+
+def _learning_rate_factor(step: int, config: TrainSegmenterConfig) -> float:
+    warm = min(1.0, (step + 1) / config.warmup_steps)
+    return warm * 0.5 * (1 + math.cos(math.pi * step / config.max_steps))
+
+
+def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], config: TrainSegmenterConfig,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if rng.random() < config.composite_share:
+        return composite_view(cutouts, backgrounds, config.side, rng)
+    item = items[rng.integers(len(items))]
+    return real_view(item["photo"], item["mask"], config.side, rng)
+
+
+def _trained_state(model: GarmentSegmenter) -> dict:
+    """The state dict without the frozen VGG16 blocks (rebuilt from ImageNet weights): lean checkpoints."""
+    frozen = {f"vgg.blocks.{index}." for index in range(model.config.tune_from - 1)}
+    return {key: value for key, value in model.state_dict().items() if not any(key.startswith(f) for f in frozen)}
+
+
+def load_segmenter(path: str | Path) -> GarmentSegmenter:
+    """Rebuild a trained segmenter (eval mode) from a checkpoint written by :func:`train`."""
+    checkpoint = load_checkpoint(path)
+    config = TrainSegmenterConfig(**{key: value for key, value in checkpoint["config"].items()
+                                     if key in {field.name for field in dataclasses.fields(TrainSegmenterConfig)}})
+    model, _ = build_segmenter(config.segmenter_config())
+    missing, unexpected = model.load_state_dict(checkpoint["model"], strict=False)
+    frozen = [key for key in missing if not key.startswith("vgg.blocks.")]
+    if frozen or unexpected:
+        raise ValueError(f"{path} does not fit the segmenter: missing {frozen[:3]}, unexpected {unexpected[:3]}")
+    return model.eval()
+
+
+def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
+    run_dir = prepare_run_dir(config.out, config, resume)
+    print(json.dumps(dataclasses.asdict(config), indent=2))
+    torch.set_num_threads(config.threads)
+    items, cutouts, backgrounds = training_set(config)
+    print(f"{len(items)} right masks to train on, {len(backgrounds)} backgrounds")
+    model, source = build_segmenter(config.segmenter_config())
+    encoder, decoder = model.trainable_parameters()
+    optimizer = torch.optim.AdamW([{"params": encoder, "lr": config.lr_encoder}, {"params": decoder, "lr": config.lr_decoder}],
+                                  weight_decay=config.weight_decay)
+    step = 0
+    if resume and (run_dir / CHECKPOINT_NAME).is_file():
+        checkpoint = load_checkpoint(run_dir / CHECKPOINT_NAME)
+        model.load_state_dict(checkpoint["model"], strict=False)
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        step = checkpoint["step"]
+        print(f"resumed at step {step}")
+    rng = np.random.default_rng(config.seed + step)  # a resumed run draws new views, not the first ones again
+    torch.manual_seed(config.seed + step)
+    base_rates = [config.lr_encoder, config.lr_decoder]
+    log = MetricsLog(run_dir)
+    model.train()
+    started = time.time()
+    while step < config.max_steps:
+        views = [_draw_view(items, cutouts, backgrounds, config, rng) for _ in range(config.batch_size)]
+        if step == 0 or not (run_dir / "views.png").is_file():
+            sheet = [np.concatenate([image, np.repeat((mask[..., None] * 255).astype(np.uint8), 3, 2)], 1) for image, mask in views]
+            Image.fromarray(make_grid(sheet, 4)).save(run_dir / "views.png")
+        images = torch.from_numpy(np.stack([image for image, _ in views])).permute(0, 3, 1, 2).float() / 255  # (B, 3, S, S)
+        truth = torch.from_numpy(np.stack([mask for _, mask in views]))[:, None]                              # (B, 1, S, S)
+        for group, rate in zip(optimizer.param_groups, base_rates):
+            group["lr"] = rate * _learning_rate_factor(step, config)
+        logits = model(images)
+        loss = segmentation_loss(logits, truth)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        if step % config.log_every == 0:
+            hit, truth_mask = logits > 0, truth > 0.5
+            iou = float((hit & truth_mask).sum() / (hit | truth_mask).sum().clamp(min=1))
+            log.write(step, loss=loss.item(), batch_iou=iou)
+            print(f"step {step} loss {loss.item():.3f} batch IoU {iou:.3f} {time.time() - started:.0f}s", flush=True)
+        if step % config.checkpoint_every == 0 or step == config.max_steps:
+            save_checkpoint(run_dir, model=_trained_state(model), ema=None, optimizer=optimizer.state_dict(),
+                            config=config, step=step, extra={"weights_source": source})
+    return run_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    config, resume, dry_run = parse_trainer_cli(TrainSegmenterConfig, PRESETS, __doc__, argv)
+    if dry_run:
+        print(json.dumps(dataclasses.asdict(config), indent=2))
+        return
+    train(config, resume)
+
+
+if __name__ == "__main__":
+    main()

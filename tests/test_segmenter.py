@@ -1,0 +1,136 @@
+"""Learned garment segmenter: the network, its training views, a training smoke run with resume, int8 export parity."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from PIL import Image
+
+from export.segmenter import export_segmenter
+from fashiongen.devtools import draw_garment
+from fashiongen.garment_mask import LearnedSegmenter, _inside_learned, garment_mask, mask_version
+from fashiongen.metrics.mask_benchmark import Cutout
+from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
+from fashiongen.training.segmenter_data import composite_view, real_view
+from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
+from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train
+from fashiongen.training.vgg import VGG16Features
+
+TINY = SegmenterConfig(last_block=3, tune_from=3, widths=(8, 6, 4), finest_tap="relu1_2")
+
+
+def _tiny_segmenter() -> GarmentSegmenter:
+    torch.manual_seed(0)
+    return GarmentSegmenter(VGG16Features("relu3_3"), TINY).eval()
+
+
+def test_segmenter_shapes_and_frozen_blocks():
+    model = _tiny_segmenter()
+    logits = model(torch.rand(2, 3, 32, 24))
+    assert logits.shape == (2, 1, 32, 24) and TINY.multiple == 4
+    encoder, decoder = model.trainable_parameters()
+    assert {id(p) for p in encoder} == {id(p) for p in model.vgg.blocks[2].parameters()}  # block 3 tuned, 1-2 frozen
+    assert decoder and all(p.requires_grad for p in decoder)
+    logits.mean().backward()
+    assert all(p.grad is None for p in model.vgg.blocks[0].parameters())
+    with pytest.raises(ValueError, match="widths"):
+        GarmentSegmenter(VGG16Features("relu3_3"), SegmenterConfig(last_block=3, widths=(8,)))
+
+
+def test_training_views_keep_image_and_mask_aligned():
+    rng = np.random.default_rng(0)
+    photo = np.full((80, 60, 3), 200, np.uint8)
+    mask = np.zeros((80, 60), np.float32)
+    mask[20:60, 15:45] = 1.0
+    photo[mask > 0.5] = (30, 40, 70)  # dark on light: brightness survives exposure and hue jitter
+    for _ in range(12):
+        view, truth = real_view(photo, mask, 32, rng)
+        assert view.shape == (32, 32, 3) and truth.shape == (32, 32) and set(np.unique(truth)) <= {0.0, 1.0}
+        dark, inner = view.mean(axis=2) < 120, truth > 0.5
+        assert inner.any() and (dark == inner).mean() > 0.95  # the garment's pixels are where the mask says
+    cutout = Cutout(photo[20:60, 15:45].copy(), np.ones((40, 30), np.float32), "Shirt")
+    image, truth = composite_view([cutout], [np.full((64, 48, 3), 90, np.uint8)], 40, rng, pair_share=1.0)
+    assert image.shape == (40, 40, 3) and 0.05 < truth.mean() < 0.9
+
+
+def _labelled_dataset(root, count: int = 6) -> tuple[str, str]:
+    """Drawn garments as a tiny photo folder and a verdict file judging today's mask of each "right"."""
+    images = root / "images"
+    images.mkdir(parents=True)
+    checked = {}
+    for index in range(count):
+        name = f"garment-{index}.png"
+        Image.fromarray(draw_garment(150, 200, seed=index)).save(images / name)
+        mask = garment_mask(work_photo(images / name))
+        checked[name] = {"label": "T-Shirt", "mask_sha256": mask_digest(mask), "verdict": "right"}
+    labels = root / "checks.json"
+    labels.write_text(json.dumps({"mask_version": "test", "checked": checked, "earlier": {}}))
+    assert {fold_of(name) for name in checked} - {0}, "some photo must fall outside the held-out fold"
+    return str(root), str(labels)
+
+
+def test_training_smoke_and_resume(tmp_path):
+    data, labels = _labelled_dataset(tmp_path / "data")
+    config = TrainSegmenterConfig(data=data, labels=labels, out=str(tmp_path / "run"), cache_dir=str(tmp_path / "cache"),
+                                  last_block=3, tune_from=3, widths="8,4", side=32, batch_size=2, max_steps=2,
+                                  log_every=1, checkpoint_every=2, warmup_steps=1, threads=1)
+    run = train(config)
+    first = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert first["step"] == 2 and (run / "views.png").is_file()
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    assert not any(key.startswith("vgg.blocks.0.") for key in first["model"])  # frozen blocks are not stored
+    resumed = train(TrainSegmenterConfig(**{**json.loads((run / "config.json").read_text()), "max_steps": 3}), resume=True)
+    assert torch.load(resumed / "checkpoint.pt", weights_only=True)["step"] == 3
+    model = load_segmenter(resumed / "checkpoint.pt")
+    assert model(torch.rand(1, 3, 16, 24)).shape == (1, 1, 16, 24)
+
+
+def test_int8_export_parity(tmp_path):
+    model = _tiny_segmenter()
+    path = tmp_path / "segmenter.onnx"
+    error = export_segmenter(model, path, {"provenance": "tiny test model", "side": "32"})
+    assert error < 1e-4
+    graph = onnx.load(str(path)).graph
+    assert any(node.op_type == "DequantizeLinear" for node in graph.node)
+    assert all(i.data_type != onnx.TensorProto.FLOAT for i in graph.initializer if len(i.dims) == 4)  # conv weights int8
+    metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert metadata["multiple"] == "4" and metadata["side"] == "32"
+
+
+def test_learned_cut_removes_what_the_network_rejects_and_keeps_what_it_missed():
+    grabcut = np.zeros((60, 80), np.uint8)
+    grabcut[10:50, 10:30] = 1   # the garment...
+    grabcut[10:50, 30:45] = 1   # ...with a sheet of paper GrabCut kept beside it
+    grabcut[20:40, 60:75] = 1   # a second shoe the network did not see at all
+    probability = np.zeros((60, 80), np.float32)
+    probability[10:50, 10:30] = 0.9
+    kept = _inside_learned(grabcut, probability)
+    assert kept[10:50, 10:30].all() and kept[20:40, 60:75].all()
+    assert not kept[10:50, 36:45].any() and kept[10:50, 30:33].all()  # the 3 px margin keeps GrabCut's edge
+
+
+def test_learned_segmenter_runs_any_photo_size(tmp_path):
+    path = tmp_path / "segmenter.onnx"
+    export_segmenter(_tiny_segmenter(), path, {"provenance": "tiny test model", "side": "40"})
+    segmenter = LearnedSegmenter(path)
+    for shape in ((37, 53, 3), (120, 90, 3), (5, 300, 3)):
+        probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
+        assert probability.shape == shape[:2] and probability.dtype == np.float32
+        assert 0.0 <= probability.min() and probability.max() <= 1.0
+    assert segmenter.mask_version.startswith("learned-1:") and segmenter.mask_version != mask_version(None)
+    mask = garment_mask(draw_garment(), segmenter=segmenter)  # a random network: the app still gets a mask
+    assert mask.shape == (260, 200)
+
+
+def test_pipeline_falls_back_to_grabcut_without_the_segmenter(tmp_path):
+    from fashiongen.pipeline import Pipeline
+
+    pipeline = Pipeline.from_checkpoints(tmp_path)  # an empty folder: no model loads
+    assert pipeline.segmenter is None and "GrabCut" in pipeline.notices["mask"]
+    assert pipeline.status()["mask"].startswith("unavailable") and pipeline.mask_version == mask_version(None)
+    mask = pipeline.auto_mask(draw_garment())
+    assert np.array_equal(mask > 0.5, garment_mask(draw_garment()) > 0.5)
