@@ -1,8 +1,6 @@
 """The learned garment segmenter against today's GrabCut mask, on held-out hand-checked photos.
 
     python benchmarks/segmenter_eval.py --checkpoint runs/segmenter/checkpoint.pt --out runs/segmenter-eval
-    python benchmarks/segmenter_eval.py --onnx checkpoints/garment_segmenter.onnx --out runs/segmenter-eval-shipped \
-        --record checkpoints/garment_segmenter.eval.json
 
 The held-out fold (never trained on) of ``benchmarks/mask_checks.json``, only verdicts given on
 today's mask. For each photo the segmenter's probability and four ways to use it:
@@ -11,9 +9,6 @@ today's mask. For each photo the segmenter's probability and four ways to use it
 - ``mix``: confident net pixels (> 0.85), plus GrabCut's pixels where the net is unsure (> 0.15);
 - ``seeded``: GrabCut started from the net (certain where it is very sure, probable elsewhere);
 - ``cut``: GrabCut's mask inside the dilated net mask (it can only remove).
-
-With ``--onnx`` the exported model runs inside the app's own mask (:func:`garment_mask` with a
-:class:`LearnedSegmenter`: GrabCut kept inside the network's mask) and only that is compared.
 
 Printed: IoU against the right masks (a method that keeps right masks right scores near 1), and
 how many of the wrong masks a method changes at all (a wrong mask it leaves alone stays wrong).
@@ -26,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -36,7 +29,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _border_band, clean_mask, garment_mask
+from fashiongen.garment_mask import DEFAULT_RULES, _border_band, clean_mask
 from fashiongen.images import make_grid, resize
 from fashiongen.metrics.mask_benchmark import iou, tint
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest
@@ -81,21 +74,15 @@ def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", help="a training checkpoint: the net and four ways to use it")
-    source.add_argument("--onnx", help="an exported segmenter: the app's mask with it")
-    parser.add_argument("--record", help="with --onnx: write the numbers here as JSON (the model card reads them)")
+    parser.add_argument("--checkpoint", required=True, help="a training checkpoint: the net and four ways to use it")
     parser.add_argument("--side", type=int, default=192, help="long side the net runs at")
     parser.add_argument("--out", default="runs/segmenter-eval")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    if args.record and not args.onnx:
-        parser.error("--record needs --onnx: it records the shipped model's numbers")
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model = load_segmenter(args.checkpoint) if args.checkpoint else None
-    segmenter = LearnedSegmenter(args.onnx) if args.onnx else None
+    model = load_segmenter(args.checkpoint)
     checked = load_labels()["checked"]
     photos = labelled_photos(TrainSegmenterConfig())
     held_out = {name: item for name, item in sorted(photos.items())
@@ -106,12 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = {"wrong": [], "right": []}
     for name, item in tqdm(held_out.items(), desc="held-out photos", dynamic_ncols=True):
         photo, grabcut = item["photo"], (item["mask"] > 0.5).astype(np.uint8)
-        if segmenter is not None:
-            probability = segmenter.probability(photo)
-            masks = {"grabcut": grabcut, "current": (garment_mask(photo, segmenter=segmenter) > 0.5).astype(np.uint8)}
-        else:
-            probability = probability_of(model, photo, args.side, model.config.multiple)
-            masks = methods(photo, grabcut, probability)
+        probability = probability_of(model, photo, args.side, model.config.multiple)
+        masks = methods(photo, grabcut, probability)
         row = [resize(tint(photo, mask.astype(np.float32)), TILE) for mask in masks.values()]
         row.append(resize(np.repeat((probability[..., None] * 255).astype(np.uint8), 3, axis=2), TILE))
         verdict = checked[name]["verdict"]
@@ -130,21 +113,11 @@ def main(argv: list[str] | None = None) -> None:
                 rows["wrong"].append((name, row))
     print(f"held-out fold: {len(scores['grabcut'])} right masks, {wrong_count} wrong; net at {args.side} px")
     print(f"{'method':<10}{'IoU vs right':>14}{'>= 0.9':>9}{'>= 0.95':>9}{'wrong ones changed':>20}")
-    metrics = {}
     for method, values in scores.items():
         values = np.array(values)
         moved = int(sum(changed.get(method, [])))
         print(f"{method:<10}{values.mean():>14.3f}{(values >= 0.9).mean():>9.0%}{(values >= 0.95).mean():>9.0%}"
               f"{moved:>14} of {wrong_count}")
-        metrics[method] = {"mean_iou_vs_right": round(float(values.mean()), 4),
-                           "right_kept_above_0.95": round(float((values >= 0.95).mean()), 4), "wrong_changed": moved}
-    if args.record:
-        Path(args.record).write_text(json.dumps({
-            "date": time.strftime("%Y-%m-%d"), "command": "python benchmarks/segmenter_eval.py " + " ".join(argv or sys.argv[1:]),
-            "metrics": {"held-out right masks": len(scores["grabcut"]), "held-out wrong masks": wrong_count,
-                        "mean IoU vs right masks": metrics["current"]["mean_iou_vs_right"],
-                        "right masks kept above IoU 0.95": metrics["current"]["right_kept_above_0.95"],
-                        "wrong masks changed": metrics["current"]["wrong_changed"]}}, indent=1) + "\n")
     for kind, kind_rows in rows.items():
         for start in range(0, len(kind_rows), 8):
             chunk = kind_rows[start:start + 8]

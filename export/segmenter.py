@@ -1,6 +1,9 @@
-"""Export the learned garment segmenter to ``checkpoints/garment_segmenter.onnx`` and check parity.
+"""Export the learned garment segmenter to ONNX and check parity.
 
-    python -m export.segmenter --checkpoint runs/segmenter-small/checkpoint.pt
+    python -m export.segmenter --checkpoint runs/segmenter-small/checkpoint.pt --out runs/segmenter-small/garment_segmenter.onnx
+
+Not shipped yet (see docs/garment-mask.md: measured, it does not beat GrabCut by enough); the app
+would load it from ``checkpoints/garment_segmenter.onnx``.
 
 Convolution weights are stored as int8 with one float32 scale per output channel (a
 DequantizeLinear in front of each convolution; inference still computes in float32), so the
@@ -21,7 +24,6 @@ import onnx
 import torch
 from onnx import helper, numpy_helper
 
-from export.model_card import write_model_cards
 from export.onnx_export import check_parity, export_onnx
 from fashiongen.training.train_segmenter import load_segmenter
 
@@ -100,7 +102,7 @@ def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default="runs/segmenter-small/checkpoint.pt", help="training checkpoint")
-    parser.add_argument("--out", default="checkpoints/garment_segmenter.onnx")
+    parser.add_argument("--out", default="runs/segmenter-small/garment_segmenter.onnx")
     parser.add_argument("--float32", action="store_true", help="store float32 weights (four times the size)")
     args = parser.parse_args(argv)
     model = load_segmenter(args.checkpoint)
@@ -118,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     size = Path(args.out).stat().st_size / 1e6
     print(f"wrote {args.out} ({size:.1f} MB), max |onnxruntime - torch| = {error:.2e} over two sizes (limit {TOLERANCE:.0e})")
-    print(f"model cards: {write_model_cards(Path(args.out).parent)}")
     return 0
 
 

@@ -20,26 +20,17 @@ sofa) is separated from the background by a real edge. Thin lines across the who
 edge, a skirting board) are dropped when they are not the largest component. Last, where the
 garment crosses the photo's edge (a sleeve, a trouser leg), the mask is carried out through the
 band to the frame while the colour continues, so a restyle reaches the edge too.
-
-Colour alone cannot tell a garment from a sheet of paper, a board or a floor of its colours, so when
-a :class:`LearnedSegmenter` (``checkpoints/garment_segmenter.onnx``, trained on hand-checked masks
-of real photos by :mod:`fashiongen.training.train_segmenter`) is given, GrabCut's mask is kept only
-where the network sees garment (before the frame step): what GrabCut kept beside or between the
-garment's parts goes, its exact edge stays. Without one (the trend GAN's data view, or a missing
-model file) the mask is the colour-only GrabCut above.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from fashiongen.images import ImageError, resize
-from fashiongen.runtime import OnnxModel
 
 WORK_SIDE = 256  # GrabCut runs at this long side (about 60 ms on one core)
 
@@ -80,7 +71,6 @@ DEFAULT_RULES = MaskRules()
 # is refused rather than reproduced with a different mask. Bump the number when the algorithm
 # changes in a way the rules do not show.
 MASK_VERSION = f"grabcut-4:{hashlib.sha256(repr(DEFAULT_RULES).encode()).hexdigest()[:10]}"
-SEGMENTER_FILE = Path(__file__).resolve().parent.parent / "checkpoints" / "garment_segmenter.onnx"
 # The trend GAN's data view keeps the mask it has been trained and evaluated with (one pass, no
 # line rule) so the running training and its FD curve stay comparable; switch at the next retrain.
 FIRST_PASS_RULES = MaskRules(remove_gaps=False, drop_lines=False, reach_frame=False)
@@ -258,61 +248,7 @@ def check_plausible(mask: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> None:
                               "garment. Use a photo with the whole garment inside the frame.")
 
 
-class LearnedSegmenter:
-    """The trained garment segmenter (ONNX): where the garment is, as a probability per pixel.
-
-    Raises:
-        ModelFileError: the file is missing or cannot be loaded (the message says how to restore it).
-    """
-
-    def __init__(self, path: str | Path = SEGMENTER_FILE):
-        self.model = OnnxModel(path)
-        self.side = int(self.model.metadata["side"])          # long side the network runs at
-        self.multiple = int(self.model.metadata["multiple"])  # its input sides must be multiples of this
-
-    @property
-    def mask_version(self) -> str:
-        """Names the automatic mask made with this model, for restyle recipes and mask verdicts."""
-        return f"learned-1:{MASK_VERSION.split(':')[1]}:{self.model.sha256[:10]}"
-
-    def probability(self, image: np.ndarray) -> np.ndarray:
-        """(h, w, 3) uint8 RGB -> (h, w) float32 garment probability in [0, 1]."""
-        height, width = image.shape[:2]
-        scale = self.side / max(height, width)
-        size = (max(self.multiple, round(width * scale / self.multiple) * self.multiple),
-                max(self.multiple, round(height * scale / self.multiple) * self.multiple))
-        batch = resize(image, size).astype(np.float32).transpose(2, 0, 1)[None] / 255.0  # (1, 3, H, W)
-        probability = self.model.run(image=batch)["garment"][0, 0]
-        return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-def mask_version(segmenter: LearnedSegmenter | None) -> str:
-    """The automatic mask's version: the learned one's when a segmenter is used, else GrabCut's."""
-    return MASK_VERSION if segmenter is None else segmenter.mask_version
-
-
-def _inside_learned(mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
-    """Keep the (h, w) {0, 1} GrabCut mask only where the segmenter sees garment (its mask dilated 3 px).
-
-    Subtractive on purpose: measured on held-out hand-checked photos, letting the network also add
-    pixels (GrabCut seeded from it) restored lost sleeves but added other cloth lying nearby about
-    as often; cutting only removes the paper, boards and floor GrabCut kept, and the 3 px margin
-    leaves GrabCut's exact edge where the two agree. A GrabCut component the network does not
-    touch at all is kept whole: that is a garment the network missed (the second shoe of a pair
-    on a busy rug), not something beside one.
-    """
-    learned = cv2.dilate((probability > 0.5).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
-    kept = mask & learned.astype(np.uint8)
-    count, labels = cv2.connectedComponents(mask, connectivity=8)
-    for index in range(1, count):
-        component = labels == index
-        if not learned[component].any():
-            kept[component] = 1
-    return kept
-
-
-def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
-                    segmenter: LearnedSegmenter | None = None) -> np.ndarray:
+def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
     """(H, W, 3) uint8 RGB -> (H, W) float32 mask in [0, 1], 1 on the garment, edges softened.
 
     Raises:
@@ -325,8 +261,6 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
     mask = clean_mask(_grabcut(small, rules), rules)
     if rules.remove_gaps and mask.any():
         mask = clean_mask(_remove_gaps(small, mask, rules), rules)
-    if segmenter is not None and mask.any():
-        mask = clean_mask(_inside_learned(mask, segmenter.probability(small)), rules)
     if rules.drop_lines:
         mask = _drop_frame_lines(mask, rules)
     # Plausibility is judged before the mask reaches the frame: its border test looks at the band's inner edge.
@@ -337,8 +271,7 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
     return np.clip(cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
-def garment_mask(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
-                 segmenter: LearnedSegmenter | None = None) -> np.ndarray:
+def garment_mask(image: np.ndarray, rules: MaskRules = DEFAULT_RULES) -> np.ndarray:
     """(H, W, 3) uint8 RGB -> (H, W) float32 mask in [0, 1], 1 on the garment.
 
     The Style tab's entry point: where no plausible garment is found it returns an all-ones
@@ -346,7 +279,7 @@ def garment_mask(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
     learn why.
     """
     try:
-        return segment_garment(image, rules, segmenter)
+        return segment_garment(image, rules)
     except GarmentNotFound:
         return np.ones(image.shape[:2], np.float32)
 

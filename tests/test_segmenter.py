@@ -12,7 +12,7 @@ from PIL import Image
 
 from export.segmenter import export_segmenter
 from fashiongen.devtools import draw_garment
-from fashiongen.garment_mask import LearnedSegmenter, _inside_learned, garment_mask, mask_version
+from fashiongen.garment_mask import garment_mask
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_data import composite_view, real_view
@@ -100,37 +100,3 @@ def test_int8_export_parity(tmp_path):
     metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert metadata["multiple"] == "4" and metadata["side"] == "32"
 
-
-def test_learned_cut_removes_what_the_network_rejects_and_keeps_what_it_missed():
-    grabcut = np.zeros((60, 80), np.uint8)
-    grabcut[10:50, 10:30] = 1   # the garment...
-    grabcut[10:50, 30:45] = 1   # ...with a sheet of paper GrabCut kept beside it
-    grabcut[20:40, 60:75] = 1   # a second shoe the network did not see at all
-    probability = np.zeros((60, 80), np.float32)
-    probability[10:50, 10:30] = 0.9
-    kept = _inside_learned(grabcut, probability)
-    assert kept[10:50, 10:30].all() and kept[20:40, 60:75].all()
-    assert not kept[10:50, 36:45].any() and kept[10:50, 30:33].all()  # the 3 px margin keeps GrabCut's edge
-
-
-def test_learned_segmenter_runs_any_photo_size(tmp_path):
-    path = tmp_path / "segmenter.onnx"
-    export_segmenter(_tiny_segmenter(), path, {"provenance": "tiny test model", "side": "40"})
-    segmenter = LearnedSegmenter(path)
-    for shape in ((37, 53, 3), (120, 90, 3), (5, 300, 3)):
-        probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
-        assert probability.shape == shape[:2] and probability.dtype == np.float32
-        assert 0.0 <= probability.min() and probability.max() <= 1.0
-    assert segmenter.mask_version.startswith("learned-1:") and segmenter.mask_version != mask_version(None)
-    mask = garment_mask(draw_garment(), segmenter=segmenter)  # a random network: the app still gets a mask
-    assert mask.shape == (260, 200)
-
-
-def test_pipeline_falls_back_to_grabcut_without_the_segmenter(tmp_path):
-    from fashiongen.pipeline import Pipeline
-
-    pipeline = Pipeline.from_checkpoints(tmp_path)  # an empty folder: no model loads
-    assert pipeline.segmenter is None and "GrabCut" in pipeline.notices["mask"]
-    assert pipeline.status()["mask"].startswith("unavailable") and pipeline.mask_version == mask_version(None)
-    mask = pipeline.auto_mask(draw_garment())
-    assert np.array_equal(mask > 0.5, garment_mask(draw_garment()) > 0.5)

@@ -26,11 +26,13 @@ def mask_digest(mask: np.ndarray) -> str:
     return hashlib.sha256(np.packbits(mask > 0.5).tobytes() + repr(mask.shape).encode()).hexdigest()[:16]
 
 
-def load_labels(path: Path = LABELS, new_version: str = "") -> dict:
+def load_labels(path: Path = LABELS) -> dict:
     """The recorded verdicts: {"mask_version", "checked": {image: {label, mask_sha256, verdict}},
     "earlier": {image: {..., "mask_version"}}} where "earlier" holds verdicts on an earlier mask whose
-    photos await judging again (empty when none do). A missing file starts empty at ``new_version``."""
-    labels = json.loads(Path(path).read_text()) if Path(path).is_file() else {"mask_version": new_version, "checked": {}}
+    photos await judging again (empty when none do)."""
+    from fashiongen.garment_mask import MASK_VERSION
+
+    labels = json.loads(Path(path).read_text()) if Path(path).is_file() else {"mask_version": MASK_VERSION, "checked": {}}
     labels.setdefault("earlier", {})
     return labels
 

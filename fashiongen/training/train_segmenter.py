@@ -31,7 +31,7 @@ from tqdm import tqdm
 from fashiongen.images import make_grid
 from fashiongen.metrics.mask_benchmark import background_from, cutout_of
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, work_photo
-from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli,
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
                                       prepare_run_dir, save_checkpoint)
 from fashiongen.training.segmenter_data import composite_view, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, build_segmenter
@@ -58,6 +58,7 @@ class TrainSegmenterConfig:
     log_every: int = 25                     # steps between metrics.jsonl lines
     checkpoint_every: int = 250             # steps between checkpoints
     threads: int = 2                        # CPU threads for torch
+    device: str = "auto"                    # "auto" (CUDA when present), "cpu" or "cuda"
     seed: int = 0
 
     def segmenter_config(self) -> SegmenterConfig:
@@ -158,7 +159,9 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     torch.set_num_threads(config.threads)
     items, cutouts, backgrounds = training_set(config)
     print(f"{len(items)} right masks to train on, {len(backgrounds)} backgrounds")
+    device = pick_device(config.device)
     model, source = build_segmenter(config.segmenter_config())
+    model.to(device)
     encoder, decoder = model.trainable_parameters()
     optimizer = torch.optim.AdamW([{"params": encoder, "lr": config.lr_encoder}, {"params": decoder, "lr": config.lr_decoder}],
                                   weight_decay=config.weight_decay)
@@ -180,8 +183,8 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         if step == 0 or not (run_dir / "views.png").is_file():
             sheet = [np.concatenate([image, np.repeat((mask[..., None] * 255).astype(np.uint8), 3, 2)], 1) for image, mask in views]
             Image.fromarray(make_grid(sheet, 4)).save(run_dir / "views.png")
-        images = torch.from_numpy(np.stack([image for image, _ in views])).permute(0, 3, 1, 2).float() / 255  # (B, 3, S, S)
-        truth = torch.from_numpy(np.stack([mask for _, mask in views]))[:, None]                              # (B, 1, S, S)
+        images = torch.from_numpy(np.stack([image for image, _ in views])).permute(0, 3, 1, 2).float().to(device) / 255  # (B, 3, S, S)
+        truth = torch.from_numpy(np.stack([mask for _, mask in views]))[:, None].to(device)                              # (B, 1, S, S)
         for group, rate in zip(optimizer.param_groups, base_rates):
             group["lr"] = rate * _learning_rate_factor(step, config)
         logits = model(images)
@@ -196,7 +199,7 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
             log.write(step, loss=loss.item(), batch_iou=iou)
             print(f"step {step} loss {loss.item():.3f} batch IoU {iou:.3f} {time.time() - started:.0f}s", flush=True)
         if step % config.checkpoint_every == 0 or step == config.max_steps:
-            save_checkpoint(run_dir, model=_trained_state(model), ema=None, optimizer=optimizer.state_dict(),
+            save_checkpoint(run_dir, model={key: value.cpu() for key, value in _trained_state(model).items()}, ema=None, optimizer=optimizer.state_dict(),
                             config=config, step=step, extra={"weights_source": source})
     return run_dir
 
