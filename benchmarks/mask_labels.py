@@ -42,9 +42,10 @@ from tqdm import tqdm
 from fashiongen.garment_mask import MASK_VERSION, garment_mask
 from fashiongen.images import make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import certain_mask, tint
-from fashiongen.metrics.mask_verdicts import LABELS, load_labels, mask_digest, sheet_photo
+from fashiongen.metrics.mask_verdicts import load_labels, mask_digest, sheet_photo
 from fashiongen.training.data import read_records, split_of
 
+LABELS = Path(__file__).with_name("mask_checks.json")  # beside this script, in the checkout it runs from
 PER_SHEET = 48
 TILE = (150, 200)  # (W, H)
 

@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model = load_segmenter(args.checkpoint)
-    checked = load_labels()["checked"]
-    photos = labelled_photos(TrainSegmenterConfig())
+    labels = Path(__file__).with_name("mask_checks.json")
+    checked = load_labels(labels)["checked"]
+    photos = labelled_photos(TrainSegmenterConfig(labels=str(labels)))
     held_out = {name: item for name, item in sorted(photos.items())
                 if fold_of(name) == 0 and name in checked and mask_digest(item["mask"]) == checked[name]["mask_sha256"]}
     scores: dict[str, list[float]] = {}

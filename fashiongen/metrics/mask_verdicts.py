@@ -16,7 +16,6 @@ import numpy as np
 from fashiongen.images import ImageError, load_image, resize_long_side
 from fashiongen.metrics.mask_benchmark import CANVAS
 
-LABELS = Path(__file__).resolve().parents[2] / "benchmarks" / "mask_checks.json"
 WORK_SIDE = 256  # masks are judged at the app's 256 px long side
 FOLDS = 3        # fold 0 is the held-out one
 
@@ -26,7 +25,7 @@ def mask_digest(mask: np.ndarray) -> str:
     return hashlib.sha256(np.packbits(mask > 0.5).tobytes() + repr(mask.shape).encode()).hexdigest()[:16]
 
 
-def load_labels(path: Path = LABELS) -> dict:
+def load_labels(path: str | Path) -> dict:
     """The recorded verdicts: {"mask_version", "checked": {image: {label, mask_sha256, verdict}},
     "earlier": {image: {..., "mask_version"}}} where "earlier" holds verdicts on an earlier mask whose
     photos await judging again (empty when none do)."""
