@@ -29,7 +29,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES, _border_band, clean_mask
+from fashiongen.garment_mask import DEFAULT_RULES, _border_band, _grabcut_from_seeds, clean_mask
 from fashiongen.images import make_grid, resize
 from fashiongen.metrics.mask_benchmark import iou, tint
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest
@@ -56,11 +56,7 @@ def seeded_grabcut(photo: np.ndarray, probability: np.ndarray) -> np.ndarray:
     seeds[cv2.erode((probability < 0.03).astype(np.uint8), kernel).astype(bool)] = cv2.GC_BGD
     seeds[cv2.erode((probability > 0.97).astype(np.uint8), kernel).astype(bool)] = cv2.GC_FGD
     seeds[_border_band(photo.shape[:2], DEFAULT_RULES) & (probability < 0.5)] = cv2.GC_BGD
-    background_model, foreground_model = np.zeros((1, 65)), np.zeros((1, 65))
-    cv2.setRNGSeed(0)
-    cv2.grabCut(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), seeds, None, background_model, foreground_model,
-                DEFAULT_RULES.iterations, cv2.GC_INIT_WITH_MASK)
-    return clean_mask(np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8), DEFAULT_RULES)
+    return clean_mask(_grabcut_from_seeds(photo, seeds, DEFAULT_RULES), DEFAULT_RULES)
 
 
 def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import onnx
@@ -35,6 +35,30 @@ def export_onnx(wrapper: torch.nn.Module, example: tuple[torch.Tensor, ...], pat
     onnx.checker.check_model(model)
     onnx.save_model(model, str(path), save_as_external_data=False)
     return path
+
+
+def store_initializers(path: Path, rewrite: Callable[[onnx.TensorProto], tuple[list, onnx.NodeProto] | None]) -> None:
+    """Rewrite stored weights in place: ``rewrite(initializer)`` returns None to keep one as it is, or
+    (new initializers, one node computing the original name from them) to store it another way
+    (float16 + Cast, int8 + DequantizeLinear); those nodes run first, so the graph is unchanged."""
+    model = onnx.load(str(path))
+    graph = model.graph
+    decoders, kept = [], []
+    for initializer in graph.initializer:
+        replacement = rewrite(initializer)
+        if replacement is None:
+            kept.append(initializer)
+            continue
+        stored, node = replacement
+        kept += stored
+        decoders.append(node)
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = list(graph.node)
+    del graph.node[:]
+    graph.node.extend(decoders + nodes)
+    onnx.checker.check_model(model)
+    onnx.save_model(model, str(path), save_as_external_data=False)
 
 
 def parity(wrapper: torch.nn.Module, path: str | Path, inputs: dict[str, np.ndarray]) -> float:

@@ -24,8 +24,9 @@ import onnx
 import torch
 from onnx import helper, numpy_helper
 
-from export.onnx_export import check_parity, export_onnx
-from fashiongen.training.train_segmenter import load_segmenter
+from export.onnx_export import check_parity, export_onnx, store_initializers
+from fashiongen.training.runs import load_checkpoint
+from fashiongen.training.train_segmenter import segmenter_from_checkpoint
 
 TOLERANCE = 1e-4
 SERVING_SIDE = 192  # long side the app runs the net at: within the training views' scales (160 px crops of 144-256 px)
@@ -60,27 +61,15 @@ def round_conv_weights_to_int8(model: torch.nn.Module) -> None:
                 module.weight.copy_(torch.from_numpy(quantized.astype(np.float32) * scale.reshape(-1, 1, 1, 1)))
 
 
-def store_conv_weights_as_int8(path: Path) -> None:
-    """Rewrite each 4-D float32 initializer (a convolution weight) as int8 + per-channel scale + DequantizeLinear."""
-    model = onnx.load(str(path))
-    graph = model.graph
-    dequantize, kept = [], []
-    for initializer in graph.initializer:
-        if initializer.data_type != onnx.TensorProto.FLOAT or len(initializer.dims) != 4:
-            kept.append(initializer)
-            continue
-        quantized, scale = _int8_per_channel(numpy_helper.to_array(initializer))
-        names = [initializer.name + suffix for suffix in ("_int8", "_scale", "_zero")]
-        kept += [numpy_helper.from_array(quantized, names[0]), numpy_helper.from_array(scale, names[1]),
-                 numpy_helper.from_array(np.zeros(len(scale), np.int8), names[2])]
-        dequantize.append(helper.make_node("DequantizeLinear", names, [initializer.name], axis=0))
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
-    nodes = list(graph.node)
-    del graph.node[:]
-    graph.node.extend(dequantize + nodes)
-    onnx.checker.check_model(model)
-    onnx.save_model(model, str(path), save_as_external_data=False)
+def _as_int8(initializer: onnx.TensorProto) -> tuple[list, onnx.NodeProto] | None:
+    """A 4-D float32 weight (a convolution's) stored as int8 + per-channel scale + DequantizeLinear."""
+    if initializer.data_type != onnx.TensorProto.FLOAT or len(initializer.dims) != 4:
+        return None
+    quantized, scale = _int8_per_channel(numpy_helper.to_array(initializer))
+    names = [initializer.name + suffix for suffix in ("_int8", "_scale", "_zero")]
+    stored = [numpy_helper.from_array(quantized, names[0]), numpy_helper.from_array(scale, names[1]),
+              numpy_helper.from_array(np.zeros(len(scale), np.int8), names[2])]
+    return stored, helper.make_node("DequantizeLinear", names, [initializer.name], axis=0)
 
 
 def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, int8: bool = True) -> float:
@@ -92,7 +81,7 @@ def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, i
     export_onnx(wrapper, (torch.rand(1, 3, 4 * multiple, 3 * multiple),), path, ["image"], ["garment"],
                 {"image": {2: "H", 3: "W"}, "garment": {2: "H", 3: "W"}}, {**metadata, "multiple": str(multiple)})
     if int8:
-        store_conv_weights_as_int8(Path(path))
+        store_initializers(Path(path), _as_int8)
     rng = np.random.default_rng(0)
     input_sets = [{"image": rng.random((1, 3, height * multiple, width * multiple), dtype=np.float32)}
                   for height, width in ((12, 9), (7, 11))]  # portrait and landscape prove the axes are dynamic
@@ -105,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/segmenter-small/garment_segmenter.onnx")
     parser.add_argument("--float32", action="store_true", help="store float32 weights (four times the size)")
     args = parser.parse_args(argv)
-    model = load_segmenter(args.checkpoint)
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+    state = load_checkpoint(args.checkpoint)
+    model = segmenter_from_checkpoint(state, args.checkpoint)
     trainer = state["config"]
     provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
                   f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "

@@ -20,7 +20,7 @@ import torch
 from onnx import helper, numpy_helper
 
 from export.model_card import write_model_cards
-from export.onnx_export import check_parity, export_onnx
+from export.onnx_export import check_parity, export_onnx, store_initializers
 from fashiongen.restyle import STYLE_SIDE
 from fashiongen.training.runs import load_style_net, save_slim_checkpoint
 
@@ -47,25 +47,12 @@ def round_weights_to_fp16(net: torch.nn.Module) -> None:
             parameter.copy_(parameter.half().float())
 
 
-def store_initializers_as_fp16(path: Path) -> None:
-    """Rewrite float32 initializers as float16 followed by a Cast back to float32."""
-    model = onnx.load(str(path))
-    graph = model.graph
-    casts, kept = [], []
-    for initializer in graph.initializer:
-        if initializer.data_type != onnx.TensorProto.FLOAT or np.prod(initializer.dims) < 16:
-            kept.append(initializer)
-            continue
-        half = numpy_helper.from_array(numpy_helper.to_array(initializer).astype(np.float16), initializer.name + "_fp16")
-        kept.append(half)
-        casts.append(helper.make_node("Cast", [half.name], [initializer.name], to=onnx.TensorProto.FLOAT))
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
-    nodes = list(graph.node)
-    del graph.node[:]
-    graph.node.extend(casts + nodes)
-    onnx.checker.check_model(model)
-    onnx.save_model(model, str(path), save_as_external_data=False)
+def _as_fp16(initializer: onnx.TensorProto) -> tuple[list, onnx.NodeProto] | None:
+    """A float32 weight (16 values or more) stored as float16 followed by a Cast back to float32."""
+    if initializer.data_type != onnx.TensorProto.FLOAT or np.prod(initializer.dims) < 16:
+        return None
+    half = numpy_helper.from_array(numpy_helper.to_array(initializer).astype(np.float16), initializer.name + "_fp16")
+    return [half], helper.make_node("Cast", [half.name], [initializer.name], to=onnx.TensorProto.FLOAT)
 
 
 def export_style(net: torch.nn.Module, path: str | Path, metadata: dict, fp16: bool = True) -> float:
@@ -77,7 +64,7 @@ def export_style(net: torch.nn.Module, path: str | Path, metadata: dict, fp16: b
     export_onnx(wrapper, example, path, ["content", "style", "alpha"], ["image"],
                 {"content": {2: "H", 3: "W"}, "style": {2: "h", 3: "w"}, "image": {2: "H", 3: "W"}}, metadata)
     if fp16:
-        store_initializers_as_fp16(Path(path))
+        store_initializers(Path(path), _as_fp16)
     rng = np.random.default_rng(0)
     input_sets = [{"content": rng.random((1, 3, *content_hw), dtype=np.float32),
                    "style": rng.random((1, 3, *style_hw), dtype=np.float32),

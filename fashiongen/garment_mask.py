@@ -96,6 +96,11 @@ def _grabcut(small: np.ndarray, rules: MaskRules, probable_background: np.ndarra
     if probable_background is not None:
         seeds[probable_background] = cv2.GC_PR_BGD
     seeds[band] = cv2.GC_BGD
+    return _grabcut_from_seeds(small, seeds, rules)
+
+
+def _grabcut_from_seeds(small: np.ndarray, seeds: np.ndarray, rules: MaskRules) -> np.ndarray:
+    """GrabCut from (h, w) uint8 cv2.GC_* seed labels (updated in place) -> (h, w) uint8 {0, 1} foreground."""
     background_model, foreground_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     # GrabCut initialises its colour models with k-means from OpenCV's (per-thread) RNG; seeding it
     # makes the mask, and so every recipe that relies on it, reproducible.

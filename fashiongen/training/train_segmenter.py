@@ -141,15 +141,19 @@ def _trained_state(model: GarmentSegmenter) -> dict:
 
 
 def load_segmenter(path: str | Path) -> GarmentSegmenter:
-    """Rebuild a trained segmenter (eval mode) from a checkpoint written by :func:`train`."""
-    checkpoint = load_checkpoint(path)
+    """Rebuild a trained segmenter (eval mode) from a checkpoint file written by :func:`train`."""
+    return segmenter_from_checkpoint(load_checkpoint(path), str(path))
+
+
+def segmenter_from_checkpoint(checkpoint: dict, name: str = "the checkpoint") -> GarmentSegmenter:
+    """The same from an already loaded checkpoint (the export also reads its config and step)."""
     config = TrainSegmenterConfig(**{key: value for key, value in checkpoint["config"].items()
                                      if key in {field.name for field in dataclasses.fields(TrainSegmenterConfig)}})
     model, _ = build_segmenter(config.segmenter_config())
     missing, unexpected = model.load_state_dict(checkpoint["model"], strict=False)
     frozen = [key for key in missing if not key.startswith("vgg.blocks.")]
     if frozen or unexpected:
-        raise ValueError(f"{path} does not fit the segmenter: missing {frozen[:3]}, unexpected {unexpected[:3]}")
+        raise ValueError(f"{name} does not fit the segmenter: missing {frozen[:3]}, unexpected {unexpected[:3]}")
     return model.eval()
 
 
