@@ -110,6 +110,23 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
     return cutouts, backgrounds, audit
 
 
+def draw_composite(index: int, cutouts: list, shoes: list, backgrounds: list[np.ndarray], rng: np.random.Generator
+                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Composite number ``index``: every 4th a pair (a shoe beside another garment, as shoes lie in a
+    photo), else one garment at one of SCALES -> (CANVAS image, one (H, W) truth mask per garment)."""
+    background = backgrounds[rng.integers(len(backgrounds))]
+    if index % 4 == 3:
+        pair = [shoes[rng.integers(len(shoes))], cutouts[rng.integers(len(cutouts))]]
+        scale = 0.4
+        centers = [(0.27 + rng.uniform(-0.05, 0.05), 0.5 + rng.uniform(-0.15, 0.15)),
+                   (0.73 + rng.uniform(-0.05, 0.05), 0.5 + rng.uniform(-0.15, 0.15))]
+    else:
+        pair = [cutouts[rng.integers(len(cutouts))]]
+        scale = SCALES[index % len(SCALES)]
+        centers = [(0.5 + rng.uniform(-0.2, 0.2) * (1 - scale), 0.5 + rng.uniform(-0.2, 0.2) * (1 - scale))]
+    return composite_parts(pair, background, scale, centers)
+
+
 def more_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 24) -> list[np.ndarray]:
     """``count`` more val photos (not on plain backgrounds, not in ``exclude``), in a ``seed``-ed random order."""
     records, _ = read_records(data, min_class_images=1)
@@ -160,17 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     seconds = {name: [] for name in METHODS}
     examples = []
     for index in range(args.composites):
-        background = backgrounds[rng.integers(len(backgrounds))]
-        if index % 4 == 3:  # a pair: two garments side by side, as shoes lie in a photo
-            pair = [shoes[rng.integers(len(shoes))], cutouts[rng.integers(len(cutouts))]]
-            scale = 0.4
-            centers = [(0.27 + rng.uniform(-0.05, 0.05), 0.5 + rng.uniform(-0.15, 0.15)),
-                       (0.73 + rng.uniform(-0.05, 0.05), 0.5 + rng.uniform(-0.15, 0.15))]
-        else:
-            pair = [cutouts[rng.integers(len(cutouts))]]
-            scale = SCALES[index % len(SCALES)]
-            centers = [(0.5 + rng.uniform(-0.2, 0.2) * (1 - scale), 0.5 + rng.uniform(-0.2, 0.2) * (1 - scale))]
-        image, parts = composite_parts(pair, background, scale, centers)
+        image, parts = draw_composite(index, cutouts, shoes, backgrounds, rng)
         truth = np.maximum.reduce(parts)
         row = [image]
         for name, method in METHODS.items():

@@ -15,12 +15,18 @@ how many of the wrong masks a method changes at all (a wrong mask it leaves alon
 Drawn (dataset pixels, never commit): every held-out wrong mask a method changes, and every
 right one a method moves below IoU 0.95, as rows "GrabCut | net | mix | seeded | cut | probability", 8 rows a
 sheet with a JSON list of the photos, for a person to count what each method fixes and breaks.
+
+Then ``--composites`` of ``bench_mask.py``'s composites (its certain cutouts, drawn the same way) on
+backgrounds from validation photos only, which the segmenter never saw (its trainer takes training
+photos' backgrounds): mean IoU against the exact truth, share >= 0.9, pairs that lose a garment.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import pickle
 from pathlib import Path
 
 import cv2
@@ -29,10 +35,12 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES, _border_band, _grabcut_from_seeds, clean_mask
-from fashiongen.images import make_grid, resize
-from fashiongen.metrics.mask_benchmark import iou, tint
+from bench_mask import CANVAS, SIDE, draw_composite, one_pass_mask, scan_photos
+from fashiongen.garment_mask import DEFAULT_RULES, _border_band, _grabcut_from_seeds, clean_mask, garment_mask
+from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
+from fashiongen.metrics.mask_benchmark import background_from, certain_mask, iou, pair_recall, tint
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest
+from fashiongen.training.data import read_records, split_of
 from fashiongen.training.train_segmenter import TrainSegmenterConfig, labelled_photos, load_segmenter
 
 TILE = (150, 200)
@@ -68,12 +76,73 @@ def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> 
             "cut": clean_mask((grabcut & (cv2.dilate(net, np.ones((7, 7), np.uint8)) > 0)).astype(np.uint8), DEFAULT_RULES)}
 
 
+def val_backgrounds(data: str, count: int, cache_dir: Path) -> list[np.ndarray]:
+    """Up to ``count`` CANVAS backgrounds from validation photos not on plain backgrounds, in file
+    order, cut as ``bench_mask.scan_photos`` cuts them (cached: the scan takes minutes)."""
+    records, _ = read_records(data, min_class_images=1)
+    val = [record for record in records if split_of(record.image_id) == "val"]
+    key = hashlib.sha256(repr(([r.path.name for r in val], count, CANVAS, "val-backgrounds-v1")).encode()).hexdigest()[:16]
+    cache = cache_dir / f"val-backgrounds-{key}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    backgrounds = []
+    for record in tqdm(val, desc="val backgrounds", dynamic_ncols=True):
+        try:
+            photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
+        except ImageError:
+            continue
+        if certain_mask(photo) is None:
+            background = background_from(photo, one_pass_mask(photo), CANVAS)
+            if background is not None:
+                backgrounds.append(background)
+        if len(backgrounds) == count:
+            break
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(backgrounds))
+    return backgrounds
+
+
+def composite_scores(model: torch.nn.Module, side: int, count: int, data: str, out: Path) -> None:
+    """Print each method's scores on ``count`` composites on unseen backgrounds; draw the first 24."""
+    cutouts = scan_photos(data, 200, 0, Path("runs/mask-bench"))[0]
+    backgrounds = val_backgrounds(data, 200, Path("runs/mask-bench"))
+    shoes = [c for c in cutouts if c.label == "Shoes"] or cutouts
+    rng = np.random.default_rng(0)
+    scores: dict[str, list[float]] = {}
+    recalls: dict[str, list[float]] = {}
+    tiles = []
+    for index in tqdm(range(count), desc="composites", dynamic_ncols=True):
+        image, parts = draw_composite(index, cutouts, shoes, backgrounds, rng)
+        truth = np.maximum.reduce(parts)
+        small = resize_long_side(image, SIDE)
+        masks = methods(small, (garment_mask(small) > 0.5).astype(np.uint8), probability_of(model, small, side, model.config.multiple))
+        row = [resize(image, (96, 128))]
+        for method, mask in masks.items():
+            predicted = cv2.resize(mask.astype(np.float32), CANVAS, interpolation=cv2.INTER_LINEAR)
+            scores.setdefault(method, []).append(iou(predicted, truth))
+            if len(parts) == 2:
+                recalls.setdefault(method, []).append(pair_recall(predicted, parts))
+            row.append(resize(tint(image, predicted), (96, 128)))
+        if index < 24:
+            tiles += row
+    Image.fromarray(make_grid(tiles, 12)).save(out / "composites.png")
+    print(f"\n{count} composites on {len(backgrounds)} validation backgrounds ({len(recalls['grabcut'])} pairs)")
+    print(f"{'method':<10}{'mean IoU':>10}{'>= 0.9':>9}{'lost in pair':>14}")
+    for method, values in scores.items():
+        values = np.array(values)
+        lost = sum(recall < 0.5 for recall in recalls[method])
+        print(f"{method:<10}{values.mean():>10.3f}{(values >= 0.9).mean():>9.0%}{f'{lost}/{len(recalls[method])}':>14}")
+    print(f"sheet: {out / 'composites.png'} (image | one mask per method, two composites a row)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="a training checkpoint: the net and four ways to use it")
     parser.add_argument("--side", type=int, default=192, help="long side the net runs at")
     parser.add_argument("--out", default="runs/segmenter-eval")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--composites", type=int, default=200, help="composites on validation backgrounds (0: none)")
+    parser.add_argument("--data", default="../shared/data/clothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -122,6 +191,8 @@ def main(argv: list[str] | None = None) -> None:
             (out / f"{kind}-{start // 8:02d}.json").write_text(json.dumps([name for name, _ in chunk]))
     print(f"sheets under {out}: held-out wrong masks a method changed ({len(rows['wrong'])}) and right masks a method moved "
           f"({len(rows['right'])})")
+    if args.composites:
+        composite_scores(model, args.side, args.composites, args.data, out)
 
 
 if __name__ == "__main__":

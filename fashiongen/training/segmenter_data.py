@@ -3,7 +3,8 @@
 Every function returns ``(image (side, side, 3) uint8 RGB, mask (side, side) float32 in {0, 1})``.
 Real views teach what real backgrounds look like (beds, floors, papers, hangers labelled as
 background); composites of the same garments on other photos' backgrounds and on drawn gradients
-add placements, pairs (shoes) and backgrounds the garment never lay on.
+add placements, pairs (shoes) and backgrounds the garment never lay on, including busy ones
+(drawn prints: dots, camouflage, marble, checks) so that a textured blanket is not taken for cloth.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import cv2
 import numpy as np
 
 from fashiongen.metrics.mask_benchmark import Cutout
+from fashiongen.patterns import draw_pattern, random_spec
 
 
 def _exposure(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -62,6 +64,14 @@ def _plain_background(side: int, rng: np.random.Generator) -> np.ndarray:
     return (start * (1 - ramp) + end * ramp).astype(np.float32)
 
 
+def _pattern_background(side: int, rng: np.random.Generator) -> np.ndarray:
+    """A drawn print (a patterned blanket, rug or table cloth) under uneven light, slightly blurred."""
+    pattern = draw_pattern(random_spec(rng, min_scale=6, max_scale=80), side, side).astype(np.float32)
+    light = _plain_background(side, rng) / 255.0
+    pattern *= 0.6 + 0.5 * light.mean(axis=2, keepdims=True)
+    return cv2.GaussianBlur(pattern, (0, 0), sigmaX=rng.uniform(0.3, 1.5))
+
+
 def _photo_background(backgrounds: list[np.ndarray], side: int, rng: np.random.Generator) -> np.ndarray:
     """A random crop of a stored garment-free background, scaled and maybe flipped to (side, side)."""
     source = backgrounds[rng.integers(len(backgrounds))]
@@ -73,10 +83,17 @@ def _photo_background(backgrounds: list[np.ndarray], side: int, rng: np.random.G
 
 
 def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: int, rng: np.random.Generator,
-                   pair_share: float = 0.3, plain_share: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background."""
-    plain = rng.random() < plain_share or not backgrounds
-    image = _plain_background(side, rng) if plain else _photo_background(backgrounds, side, rng)
+                   pair_share: float = 0.3, plain_share: float = 0.1, pattern_share: float = 0.0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background: a
+    gradient (``plain_share``), a drawn print (``pattern_share``) or else a stored photo background."""
+    kind = rng.random()
+    if kind < plain_share or not backgrounds:
+        image = _plain_background(side, rng)
+    elif kind < plain_share + pattern_share:
+        image = _pattern_background(side, rng)
+    else:
+        image = _photo_background(backgrounds, side, rng)
     image *= rng.uniform(0.75, 1.2)  # the background's own exposure
     truth = np.zeros((side, side), np.float32)
     pair = rng.random() < pair_share

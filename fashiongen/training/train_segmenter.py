@@ -50,6 +50,8 @@ class TrainSegmenterConfig:
     side: int = 160                         # training views are side x side pixels
     batch_size: int = 12                    # views per step
     composite_share: float = 0.3            # share of each batch that is composites
+    pattern_share: float = 0.0              # share of composites laid on a drawn print instead of a photo
+    extra_backgrounds: int = 0              # backgrounds also cut from this many unlabelled training-split photos
     lr_encoder: float = 1e-4                # AdamW learning rate of the fine-tuned VGG16 blocks
     lr_decoder: float = 1e-3                # AdamW learning rate of the decoder
     weight_decay: float = 1e-4
@@ -66,7 +68,10 @@ class TrainSegmenterConfig:
         return SegmenterConfig(last_block=self.last_block, tune_from=self.tune_from, widths=widths)
 
 
-PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"}}
+PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"},
+           # busier backgrounds: drawn prints and 1,500 more photo backgrounds, half the batch composites
+           "small-busy": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
+                          "extra_backgrounds": 1500}}
 
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
@@ -101,6 +106,35 @@ def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
     return photos
 
 
+def unlabelled_backgrounds(config: TrainSegmenterConfig, exclude: set[str]) -> list[np.ndarray]:
+    """Garment-free (256, 192) backgrounds of up to ``config.extra_backgrounds`` photos that are neither
+    hand-checked (``exclude``), in the held-out fold, nor in the validation split (the mask benchmark
+    lays its composites on validation backgrounds, so they stay unseen). The one-pass GrabCut mask
+    marks the garment; a photo without a wide garment-free band gives none. Cached like the labels."""
+    from fashiongen.garment_mask import FIRST_PASS_RULES, MASK_VERSION, garment_mask
+    from fashiongen.training.data import read_records, split_of
+
+    if config.extra_backgrounds <= 0:
+        return []
+    records, _ = read_records(config.data, min_class_images=1)
+    chosen = [r for r in records if split_of(r.image_id) == "train" and r.path.name not in exclude
+              and fold_of(r.path.name) != config.holdout_fold][:config.extra_backgrounds]
+    key = hashlib.sha256(repr(([r.path.name for r in chosen], MASK_VERSION)).encode()).hexdigest()[:16]
+    cache = Path(config.cache_dir) / f"segmenter-backgrounds-{key}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    backgrounds = []
+    for record in tqdm(chosen, desc="unlabelled backgrounds", dynamic_ncols=True):
+        photo = work_photo(record.path)
+        if photo is not None:
+            background = background_from(photo, garment_mask(photo, FIRST_PASS_RULES), (192, 256))
+            if background is not None:
+                backgrounds.append(background)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(backgrounds))
+    return backgrounds
+
+
 def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[np.ndarray]]:
     """(right-mask photos outside the held-out fold, their cutouts, garment-free backgrounds)."""
     photos = labelled_photos(config)
@@ -110,7 +144,7 @@ def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[n
         raise ValueError(f"no right masks to train on in {config.labels}: judge some with benchmarks/mask_labels.py")
     cutouts = [cutout_of(item["photo"], item["mask"], item["label"]) for item in items]
     backgrounds = [b for b in (background_from(item["photo"], item["mask"], (192, 256)) for item in items) if b is not None]
-    return items, cutouts, backgrounds
+    return items, cutouts, backgrounds + unlabelled_backgrounds(config, set(photos))
 
 
 def segmentation_loss(logits: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
@@ -129,7 +163,7 @@ def _learning_rate_factor(step: int, config: TrainSegmenterConfig) -> float:
 def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], config: TrainSegmenterConfig,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     if rng.random() < config.composite_share:
-        return composite_view(cutouts, backgrounds, config.side, rng)
+        return composite_view(cutouts, backgrounds, config.side, rng, pattern_share=config.pattern_share)
     item = items[rng.integers(len(items))]
     return real_view(item["photo"], item["mask"], config.side, rng)
 
