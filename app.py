@@ -352,7 +352,7 @@ class Handlers:
 # -- tabs ---------------------------------------------------------------------------------------
 
 def status_markdown(pipeline: Pipeline) -> str:
-    names = {"trend": "Trend sampling", "style": "Style transfer"}
+    names = {"trend": "Trend sampling", "style": "Style transfer", "mask": "Garment mask"}
     return " · ".join(f"**{names[key]}** runs on {line}" if not line.startswith("unavailable")
                       else f"**{names[key]}: {line}**" for key, line in pipeline.status().items())
 

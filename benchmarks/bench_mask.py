@@ -4,16 +4,18 @@
 
 Photos on plain backgrounds (a smooth colour gradient; about 4 % of the set, any split) give
 garments whose mask is certain; they are composited onto real textured backgrounds taken from
-other photos (the largest garment-free band of a photo, scaled to cover the canvas), at three scales and
+val photos (the largest garment-free band of a photo, scaled to cover the canvas; val only, so the
+learned segmenter, trained on train photos, never saw them), at three scales and
 random positions, a quarter of them as pairs (two garments, e.g. shoes). Prints mean IoU, the
 share of images with IoU >= 0.9 and lost-garment counts for the first release's mask (GrabCut,
 largest component only), the one-pass mask (every sizeable component, holes filled; what the
 trend GAN's data view still uses), the two-pass mask before the straight-edge rule, the mask of
 2026-11-25 to 2026-12-04 (gap-removing second pass, frame-line rule, straight-edged regions
-dropped) and today's (that, carried out to the frame where the garment crosses it), and writes
+dropped), that carried out to the frame where the garment crosses it (GrabCut alone, the mask
+until 2026-12-05) and today's (that, kept only inside the learned segmenter's mask), and writes
 contact sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by
-eye), the composites with the masks, and three audit sheets of 24 val photos each (the mask
-before it reached the frame | today's): audit-val.png, the set the second pass was tuned on,
+eye), the composites with the masks, and three audit sheets of 24 val photos each (GrabCut alone
+| today's): audit-val.png, the set the second pass was tuned on,
 audit-val-2.png, drawn afterwards (the straight-edge rule was tuned on it), and audit-val-3.png,
 drawn after that and looked at only once the rules were fixed.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import pickle
 import statistics
@@ -33,7 +36,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES, FIRST_PASS_RULES, _grabcut, garment_mask
+from fashiongen.garment_mask import DEFAULT_RULES, FIRST_PASS_RULES, LearnedSegmenter, _grabcut, garment_mask
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
                                                iou, pair_recall, tint)
@@ -70,9 +73,25 @@ def inside_band_mask(image: np.ndarray) -> np.ndarray:
     return garment_mask(image, dataclasses.replace(DEFAULT_RULES, reach_frame=False))
 
 
+def grabcut_only_mask(image: np.ndarray) -> np.ndarray:
+    """Every GrabCut rule, out to the frame, no learned segmenter (the mask of 2026-12-04)."""
+    return garment_mask(image)
+
+
+@functools.lru_cache(maxsize=1)
+def _segmenter() -> LearnedSegmenter:
+    return LearnedSegmenter()
+
+
+def current_mask(image: np.ndarray) -> np.ndarray:
+    """Today's mask: GrabCut kept only inside the committed learned segmenter's mask."""
+    return garment_mask(image, segmenter=_segmenter())
+
+
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
            "two passes (gaps, lines)": two_pass_mask, "+ straight edges (to the band)": inside_band_mask,
-           "current (+ out to the frame)": garment_mask}
+           "+ out to the frame (GrabCut only)": grabcut_only_mask,
+           "current (inside the learned mask)": current_mask}
 
 
 def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
@@ -85,7 +104,7 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
     """
     records, _ = read_records(data, min_class_images=1)
     key = hashlib.sha256(repr(([(r.path.name, r.label) for r in records], backgrounds_wanted, seed, CANVAS,
-                               "scan-v1")).encode()).hexdigest()[:16]
+                               "scan-v2")).encode()).hexdigest()[:16]
     cache = cache_dir / f"scan-{key}.pkl"
     if cache.is_file():
         return pickle.loads(cache.read_bytes())
@@ -102,7 +121,7 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
             continue
         if split_of(record.image_id) == "val" and len(audit) < 24 and rng.random() < 0.1:
             audit.append(photo)
-        if len(backgrounds) < backgrounds_wanted:
+        if len(backgrounds) < backgrounds_wanted and split_of(record.image_id) == "val":
             background = background_from(photo, one_pass_mask(photo), CANVAS)
             if background is not None:
                 backgrounds.append(background)
@@ -146,10 +165,10 @@ def more_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 24)
 
 
 def audit_sheet(photos: list[np.ndarray]) -> np.ndarray:
-    """Each photo twice, tinted outside the mask that stops at the border band and outside today's mask."""
+    """Each photo twice, tinted outside GrabCut's mask alone and outside today's mask."""
     tiles = []
     for photo in photos:
-        tiles += [resize(tint(photo, inside_band_mask(photo)), (150, 200)), resize(tint(photo, garment_mask(photo)), (150, 200))]
+        tiles += [resize(tint(photo, grabcut_only_mask(photo)), (150, 200)), resize(tint(photo, current_mask(photo)), (150, 200))]
     return make_grid(tiles, 8)
 
 
@@ -186,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
             seconds[name].append(time.perf_counter() - started)
             predicted = cv2.resize(predicted.astype(np.float32), CANVAS, interpolation=cv2.INTER_LINEAR)
             scores[name].append(iou(predicted, truth))
-            if len(pair) == 2:
+            if len(parts) == 2:
                 recalls[name].append(pair_recall(predicted, parts))
             row.append(tint(image, predicted))
         if len(examples) < 12 * 3:
@@ -206,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<36}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
               f"{1000 * statistics.median(seconds[name]):>10.0f}")
     print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | one mask per method), "
-          "audit-val.png, audit-val-2.png and audit-val-3.png (to the band | current, pairs of tiles)")
+          "audit-val.png, audit-val-2.png and audit-val-3.png (GrabCut only | current, pairs of tiles)")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ tighter number than a 24-photo audit), and right masks as training labels for a 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 from pathlib import Path
@@ -39,7 +40,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import MASK_VERSION, garment_mask
+from fashiongen.garment_mask import LearnedSegmenter, garment_mask
 from fashiongen.images import make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import certain_mask, tint
 from fashiongen.metrics.mask_verdicts import load_labels, mask_digest, sheet_photo
@@ -79,7 +80,7 @@ def drawn_sheets(out: Path, seed: int, count: int) -> list[dict]:
     if not path.is_file():
         return []
     drawn = json.loads(path.read_text())
-    if drawn.get("mask_version") != MASK_VERSION or drawn.get("seed", 0) != seed:
+    if drawn.get("mask_version") != shipped_version() or drawn.get("seed", 0) != seed:
         return []
     whole = min(len(drawn["photos"]), count) // PER_SHEET * PER_SHEET
     if whole == 0 or not (out / f"sheet-{whole // PER_SHEET - 1:02d}.png").is_file():
@@ -87,9 +88,20 @@ def drawn_sheets(out: Path, seed: int, count: int) -> list[dict]:
     return drawn["photos"][:whole]
 
 
+@functools.lru_cache(maxsize=1)
+def shipped_segmenter() -> LearnedSegmenter:
+    """The committed learned segmenter: the verdicts judge the mask the app makes."""
+    return LearnedSegmenter()
+
+
+def shipped_version() -> str:
+    """The version of the mask the app makes today (GrabCut inside the committed segmenter's mask)."""
+    return shipped_segmenter().mask_version
+
+
 def mask_of(photo: np.ndarray) -> np.ndarray:
     """Today's automatic mask of a sheet photo, computed at the 256 px long side the app uses."""
-    return garment_mask(resize_long_side(photo, 256))
+    return garment_mask(resize_long_side(photo, 256), segmenter=shipped_segmenter())
 
 
 def sheet_tile(photo: np.ndarray, mask: np.ndarray, position: int) -> np.ndarray:
@@ -133,7 +145,7 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
         if len(index) % PER_SHEET == 0 or len(index) == count:
             # Each finished sheet is indexed at once, so a sheet can be judged while later ones draw.
             save_sheet(tiles, out, len(index) - 1)
-            (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "seed": seed, "side": 256,
+            (out / "index.json").write_text(json.dumps({"mask_version": shipped_version(), "seed": seed, "side": 256,
                                                         "photos": index}, indent=1))
             tiles = []
     progress.close()
@@ -158,16 +170,16 @@ def carry_over(labels: dict, digests: dict[str, str], version: str) -> dict:
 
 def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) -> None:
     """Carry the verdicts over to today's mask and draw up to ``count`` changed masks to judge again."""
-    labels = load_labels(path)
+    labels = load_labels(path, shipped_version())
     images = Path(data) / "images"
-    if labels["mask_version"] != MASK_VERSION:
+    if labels["mask_version"] != shipped_version():
         digests = {}
         for image in tqdm(sorted(labels["checked"]), desc="today's masks", dynamic_ncols=True):
             photo = sheet_photo(images / image)
             digests[image] = mask_digest(mask_of(photo)) if photo is not None else ""
-        labels = carry_over(labels, digests, MASK_VERSION)
+        labels = carry_over(labels, digests, shipped_version())
         path.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
-        print(f"{len(labels['checked'])} verdicts carried over to {MASK_VERSION} (mask unchanged); "
+        print(f"{len(labels['checked'])} verdicts carried over to {shipped_version()} (mask unchanged); "
               f"{len(labels['earlier'])} masks changed and await judging again")
     waiting = sorted(labels["earlier"])
     order = [waiting[i] for i in np.random.default_rng(seed).permutation(len(waiting))][:count]
@@ -182,7 +194,7 @@ def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) ->
         if tiles and (len(index) % PER_SHEET == 0 or position == len(order) - 1):
             save_sheet(tiles, out, len(index) - 1)
             tiles = []
-    (out / "index.json").write_text(json.dumps({"mask_version": MASK_VERSION, "seed": seed, "side": 256,
+    (out / "index.json").write_text(json.dumps({"mask_version": shipped_version(), "seed": seed, "side": 256,
                                                 "photos": index}, indent=1))
     print(f"{len(index)} changed masks in {math.ceil(len(index) / PER_SHEET)} sheets under {out}: judge them with "
           f"`record --out {out} --sheet N --wrong ...` (dataset pixels: never commit)")
@@ -191,14 +203,14 @@ def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) ->
 def record(out: Path, sheet: int, wrong: list[int], path: Path = LABELS) -> None:
     """Record one looked-at sheet: tiles in ``wrong`` are wrong masks, the sheet's others right."""
     index = json.loads((out / "index.json").read_text())
-    if index["mask_version"] != MASK_VERSION:
-        raise SystemExit(f"the sheets were drawn with mask {index['mask_version']}, not today's {MASK_VERSION}: redraw them")
+    if index["mask_version"] != shipped_version():
+        raise SystemExit(f"the sheets were drawn with mask {index['mask_version']}, not today's {shipped_version()}: redraw them")
     photos = index["photos"][sheet * PER_SHEET:(sheet + 1) * PER_SHEET]
     if not photos or any(not 0 <= tile < len(photos) for tile in wrong):
         raise SystemExit(f"sheet {sheet} has {len(photos)} tiles; got {wrong}")
-    labels = load_labels(path)
-    if labels["mask_version"] != MASK_VERSION:
-        raise SystemExit(f"{path} holds verdicts on mask {labels['mask_version']}; today's is {MASK_VERSION}")
+    labels = load_labels(path, shipped_version())
+    if labels["mask_version"] != shipped_version():
+        raise SystemExit(f"{path} holds verdicts on mask {labels['mask_version']}; today's is {shipped_version()}")
     for tile, photo in enumerate(photos):
         labels["checked"][photo["image"]] = {"label": photo["label"], "mask_sha256": photo["mask_sha256"],
                                              "verdict": "wrong" if tile in wrong else "right"}

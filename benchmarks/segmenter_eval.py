@@ -2,31 +2,31 @@
 
     python benchmarks/segmenter_eval.py --checkpoint runs/segmenter/checkpoint.pt --out runs/segmenter-eval
 
-The held-out fold (never trained on) of ``benchmarks/mask_checks.json``, only verdicts given on
-today's mask. For each photo the segmenter's probability and four ways to use it:
+The held-out fold (never trained on) of ``benchmarks/mask_checks.json``, the verdicts given on
+GrabCut's mask (which the methods start from). For each photo the segmenter's probability and five
+ways to use it:
 
 - ``net``: the probability above 0.5, cleaned like every mask (specks, holes);
 - ``mix``: confident net pixels (> 0.85), plus GrabCut's pixels where the net is unsure (> 0.15);
 - ``seeded``: GrabCut started from the net (certain where it is very sure, probable elsewhere);
-- ``cut``: GrabCut's mask inside the dilated net mask (it can only remove).
+- ``cut``: GrabCut's mask inside the dilated net mask (it can only remove);
+- ``removals``: GrabCut's mask less what the seeded GrabCut leaves out (the app's mask since 2026-12-04).
 
 Printed: IoU against the right masks (a method that keeps right masks right scores near 1), and
 how many of the wrong masks a method changes at all (a wrong mask it leaves alone stays wrong).
 Drawn (dataset pixels, never commit): every held-out wrong mask a method changes, and every
-right one a method moves below IoU 0.95, as rows "GrabCut | net | mix | seeded | cut | probability", 8 rows a
+right one a method moves below IoU 0.95, as rows "GrabCut | net | mix | seeded | cut | removals | probability", 8 rows a
 sheet with a JSON list of the photos, for a person to count what each method fixes and breaks.
 
-Then ``--composites`` of ``bench_mask.py``'s composites (its certain cutouts, drawn the same way) on
-backgrounds from validation photos only, which the segmenter never saw (its trainer takes training
-photos' backgrounds): mean IoU against the exact truth, share >= 0.9, pairs that lose a garment.
+Then ``--composites`` of ``bench_mask.py``'s composites (its certain cutouts and validation-photo
+backgrounds, which the segmenter never saw, drawn the same way): mean IoU against the exact truth,
+share >= 0.9, pairs that lose a garment.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import pickle
 from pathlib import Path
 
 import cv2
@@ -35,12 +35,11 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from bench_mask import CANVAS, SIDE, draw_composite, one_pass_mask, scan_photos
-from fashiongen.garment_mask import DEFAULT_RULES, _border_band, _grabcut_from_seeds, clean_mask, garment_mask
-from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
-from fashiongen.metrics.mask_benchmark import background_from, certain_mask, iou, pair_recall, tint
-from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest
-from fashiongen.training.data import read_records, split_of
+from bench_mask import CANVAS, SIDE, draw_composite, scan_photos
+from fashiongen.garment_mask import DEFAULT_RULES, _learned_removals, _seeded_grabcut, clean_mask, garment_mask
+from fashiongen.images import make_grid, resize, resize_long_side
+from fashiongen.metrics.mask_benchmark import iou, pair_recall, tint
+from fashiongen.metrics.mask_verdicts import fold_of
 from fashiongen.training.train_segmenter import TrainSegmenterConfig, labelled_photos, load_segmenter
 
 TILE = (150, 200)
@@ -57,55 +56,19 @@ def probability_of(model: torch.nn.Module, photo: np.ndarray, side: int, multipl
     return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def seeded_grabcut(photo: np.ndarray, probability: np.ndarray) -> np.ndarray:
-    """GrabCut started from the net: certain where it is very sure (eroded), probable elsewhere."""
-    seeds = np.where(probability > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-    kernel = np.ones((5, 5), np.uint8)
-    seeds[cv2.erode((probability < 0.03).astype(np.uint8), kernel).astype(bool)] = cv2.GC_BGD
-    seeds[cv2.erode((probability > 0.97).astype(np.uint8), kernel).astype(bool)] = cv2.GC_FGD
-    seeds[_border_band(photo.shape[:2], DEFAULT_RULES) & (probability < 0.5)] = cv2.GC_BGD
-    return clean_mask(_grabcut_from_seeds(photo, seeds, DEFAULT_RULES), DEFAULT_RULES)
-
-
 def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> dict[str, np.ndarray]:
-    """{method: (h, w) uint8 {0, 1} mask} for GrabCut and the four uses of the net."""
+    """{method: (h, w) uint8 {0, 1} mask} for GrabCut and the five uses of the net."""
     net = clean_mask((probability > 0.5).astype(np.uint8), DEFAULT_RULES)
     return {"grabcut": grabcut.astype(np.uint8), "net": net,
             "mix": clean_mask(((probability > 0.85) | (grabcut & (probability > 0.15))).astype(np.uint8), DEFAULT_RULES),
-            "seeded": seeded_grabcut(photo, probability),
+            "seeded": _seeded_grabcut(photo, probability, DEFAULT_RULES),
+            "removals": _learned_removals(photo, grabcut.astype(np.uint8), probability, DEFAULT_RULES),
             "cut": clean_mask((grabcut & (cv2.dilate(net, np.ones((7, 7), np.uint8)) > 0)).astype(np.uint8), DEFAULT_RULES)}
-
-
-def val_backgrounds(data: str, count: int, cache_dir: Path) -> list[np.ndarray]:
-    """Up to ``count`` CANVAS backgrounds from validation photos not on plain backgrounds, in file
-    order, cut as ``bench_mask.scan_photos`` cuts them (cached: the scan takes minutes)."""
-    records, _ = read_records(data, min_class_images=1)
-    val = [record for record in records if split_of(record.image_id) == "val"]
-    key = hashlib.sha256(repr(([r.path.name for r in val], count, CANVAS, "val-backgrounds-v1")).encode()).hexdigest()[:16]
-    cache = cache_dir / f"val-backgrounds-{key}.pkl"
-    if cache.is_file():
-        return pickle.loads(cache.read_bytes())
-    backgrounds = []
-    for record in tqdm(val, desc="val backgrounds", dynamic_ncols=True):
-        try:
-            photo = resize_long_side(load_image(record.path, max_side=1024), CANVAS[1])
-        except ImageError:
-            continue
-        if certain_mask(photo) is None:
-            background = background_from(photo, one_pass_mask(photo), CANVAS)
-            if background is not None:
-                backgrounds.append(background)
-        if len(backgrounds) == count:
-            break
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(backgrounds))
-    return backgrounds
 
 
 def composite_scores(model: torch.nn.Module, side: int, count: int, data: str, out: Path) -> None:
     """Print each method's scores on ``count`` composites on unseen backgrounds; draw the first 24."""
-    cutouts = scan_photos(data, 200, 0, Path("runs/mask-bench"))[0]
-    backgrounds = val_backgrounds(data, 200, Path("runs/mask-bench"))
+    cutouts, backgrounds, _ = scan_photos(data, 200, 0, Path("runs/mask-bench"))  # validation backgrounds only
     shoes = [c for c in cutouts if c.label == "Shoes"] or cutouts
     rng = np.random.default_rng(0)
     scores: dict[str, list[float]] = {}
@@ -149,10 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     model = load_segmenter(args.checkpoint)
     labels = Path(__file__).with_name("mask_checks.json")
-    checked = load_labels(labels)["checked"]
-    photos = labelled_photos(TrainSegmenterConfig(labels=str(labels)))
-    held_out = {name: item for name, item in sorted(photos.items())
-                if fold_of(name) == 0 and name in checked and mask_digest(item["mask"]) == checked[name]["mask_sha256"]}
+    photos = labelled_photos(TrainSegmenterConfig(labels=str(labels)))  # verdicts on GrabCut's mask, with it
+    held_out = {name: item for name, item in sorted(photos.items()) if fold_of(name) == 0}
     scores: dict[str, list[float]] = {}
     changed: dict[str, list[bool]] = {}
     wrong_count = 0
@@ -163,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         masks = methods(photo, grabcut, probability)
         row = [resize(tint(photo, mask.astype(np.float32)), TILE) for mask in masks.values()]
         row.append(resize(np.repeat((probability[..., None] * 255).astype(np.uint8), 3, axis=2), TILE))
-        verdict = checked[name]["verdict"]
+        verdict = item["verdict"]
         if verdict == "right":
             values = {method: iou(mask, grabcut) for method, mask in masks.items()}
             for method, value in values.items():
@@ -187,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     for kind, kind_rows in rows.items():
         for start in range(0, len(kind_rows), 8):
             chunk = kind_rows[start:start + 8]
-            Image.fromarray(make_grid([tile for _, row in chunk for tile in row], 6)).save(out / f"{kind}-{start // 8:02d}.png")
+            Image.fromarray(make_grid([tile for _, row in chunk for tile in row], 7)).save(out / f"{kind}-{start // 8:02d}.png")
             (out / f"{kind}-{start // 8:02d}.json").write_text(json.dumps([name for name, _ in chunk]))
     print(f"sheets under {out}: held-out wrong masks a method changed ({len(rows['wrong'])}) and right masks a method moved "
           f"({len(rows['right'])})")

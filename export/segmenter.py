@@ -1,9 +1,9 @@
 """Export the learned garment segmenter to ONNX and check parity.
 
-    python -m export.segmenter --checkpoint runs/segmenter-small/checkpoint.pt --out runs/segmenter-small/garment_segmenter.onnx
+    python -m export.segmenter --checkpoint runs/segmenter-busy/checkpoint.pt --out checkpoints/garment_segmenter.onnx
 
-Not shipped yet (see docs/garment-mask.md: measured, it does not beat GrabCut by enough); the app
-would load it from ``checkpoints/garment_segmenter.onnx``.
+The app loads it from ``checkpoints/garment_segmenter.onnx`` (see docs/garment-mask.md for how it
+was trained and measured) and falls back to colour-only GrabCut without it.
 
 Convolution weights are stored as int8 with one float32 scale per output channel (a
 DequantizeLinear in front of each convolution; inference still computes in float32), so the
@@ -90,8 +90,8 @@ def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", default="runs/segmenter-small/checkpoint.pt", help="training checkpoint")
-    parser.add_argument("--out", default="runs/segmenter-small/garment_segmenter.onnx")
+    parser.add_argument("--checkpoint", default="runs/segmenter-busy/checkpoint.pt", help="training checkpoint")
+    parser.add_argument("--out", default="checkpoints/garment_segmenter.onnx")
     parser.add_argument("--float32", action="store_true", help="store float32 weights (four times the size)")
     args = parser.parse_args(argv)
     state = load_checkpoint(args.checkpoint)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = state["config"]
     provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
                   f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
-                  f"(fold {trainer['holdout_fold']} held out); VGG16: {state.get('weights_source', '')}")
+                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites; VGG16: {state.get('weights_source', '')}")
     metadata = {"side": str(SERVING_SIDE), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
                 "config": json.dumps(trainer), "step": str(state["step"])}
     try:

@@ -17,7 +17,7 @@ import numpy as np
 
 from fashiongen.errors import InputError, ModelUnavailable
 from fashiongen.fabric_print import placement, print_on_garment
-from fashiongen.garment_mask import MASK_VERSION, garment_mask
+from fashiongen.garment_mask import LearnedSegmenter, garment_mask, mask_version
 from fashiongen.images import long_side_size, resize
 from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_OUTPUT_SIDE, DEFAULT_PATTERN_SCALE,
                                DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_PATTERN_ANGLE, MAX_REPEATS,
@@ -33,6 +33,7 @@ logger = logging.getLogger("fashiongen")
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 TREND_MODEL = "trend_generator.onnx"
 STYLE_MODEL = "style_transfer.onnx"
+SEGMENTER_MODEL = "garment_segmenter.onnx"
 MODES = ("print", "artistic")
 ORGANIC_KINDS = frozenset({"floral", "marble", "camouflage"})  # library kinds with no exact period
 
@@ -102,17 +103,24 @@ def library_tile(spec: PatternSpec, period: float) -> np.ndarray:
 
 
 class Pipeline:
-    """The two models and every operation the app offers on them."""
+    """The models and every operation the app offers on them.
 
-    def __init__(self, sampler: TrendSampler | None, stylizer: Stylizer | None, notices: dict[str, str] | None = None):
+    ``segmenter`` is the learned garment segmenter behind the automatic mask; without it (a
+    missing file) the mask is colour-only GrabCut, and ``notices["mask"]`` says so.
+    """
+
+    def __init__(self, sampler: TrendSampler | None, stylizer: Stylizer | None, notices: dict[str, str] | None = None,
+                 segmenter: LearnedSegmenter | None = None):
         self.sampler, self.stylizer, self.notices = sampler, stylizer, dict(notices or {})
+        self.segmenter = segmenter
 
     @classmethod
     def from_checkpoints(cls, folder: str | Path = CHECKPOINT_DIR) -> "Pipeline":
-        """Load both models; one that fails to load is reported in ``notices`` and its feature disabled."""
+        """Load the models; one that fails to load is reported in ``notices`` and its feature disabled
+        (the automatic mask falls back to colour-only GrabCut)."""
         folder = Path(folder)
         notices: dict[str, str] = {}
-        sampler = stylizer = None
+        sampler = stylizer = segmenter = None
         try:
             sampler = TrendSampler(folder / TREND_MODEL)
         except (ModelFileError, KeyError, ValueError) as error:
@@ -123,14 +131,19 @@ class Pipeline:
         except (ModelFileError, KeyError, ValueError) as error:
             notices["style"] = str(error)
             logger.error("Style transfer is disabled: %s", error)
-        return cls(sampler, stylizer, notices)
+        try:
+            segmenter = LearnedSegmenter(folder / SEGMENTER_MODEL)
+        except (ModelFileError, KeyError, ValueError) as error:
+            notices["mask"] = f"{error} The automatic garment mask falls back to colour-only GrabCut."
+            logger.error("The learned garment mask is disabled: %s", error)
+        return cls(sampler, stylizer, notices, segmenter)
 
     # -- status -------------------------------------------------------------------------------
 
     def status(self) -> dict[str, str]:
         """Per feature: "<provider label> (<provider>) on <device>", or why it is unavailable."""
         lines = {}
-        for key, model in (("trend", self.sampler), ("style", self.stylizer)):
+        for key, model in (("trend", self.sampler), ("style", self.stylizer), ("mask", self.segmenter)):
             if model is None:
                 lines[key] = f"unavailable: {self.notices.get(key, 'model not loaded')}"
             else:
@@ -194,7 +207,12 @@ class Pipeline:
 
     def auto_mask(self, garment: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 -> (H, W) float32 automatic garment mask (all ones when none is found)."""
-        return garment_mask(garment)
+        return garment_mask(garment, segmenter=self.segmenter)
+
+    @property
+    def mask_version(self) -> str:
+        """The automatic mask's version (recipes made with another are refused, not silently changed)."""
+        return mask_version(self.segmenter)
 
     def restyle(self, request: RestyleRequest) -> RestyleResult:
         """Restyle a garment in print or artistic mode; the one entry point for UI, API and scripts."""
@@ -214,7 +232,7 @@ class Pipeline:
                               else {"upload_sha256": sha256_pixels(pattern)}),
                   "mask": None if request.mask is None else {"sha256": _mask_sha256(request.mask)}}
         if _uses_auto_mask(request):
-            recipe["auto_mask"] = MASK_VERSION
+            recipe["auto_mask"] = self.mask_version
         if request.mode == "artistic":
             model = self._style().model
             recipe["model"] = {"file": model.path.name, "sha256": model.sha256}
@@ -253,7 +271,7 @@ class Pipeline:
             preserve_colors=recipe["preserve_colors"], garment_only=recipe["garment_only"],
             mask=mask if recipe.get("mask") is not None else None, pattern_scale=recipe["pattern_scale"],
             repeats=recipe["repeats"], pattern_angle=recipe["pattern_angle"], output_size=recipe["output_size"])
-        if _uses_auto_mask(request) and recipe.get("auto_mask") != MASK_VERSION:
+        if _uses_auto_mask(request) and recipe.get("auto_mask") != self.mask_version:
             raise InputError("This restyle was made with an earlier version of the automatic garment mask, so it "
                              "would not come out the same here. Restyle the garment again, or paint its mask.")
         return self.restyle(request)
@@ -261,7 +279,7 @@ class Pipeline:
     def _mask_at(self, request: RestyleRequest, target: np.ndarray) -> np.ndarray:
         height, width = target.shape[:2]
         if request.mask is None:
-            return garment_mask(target)
+            return garment_mask(target, segmenter=self.segmenter)
         mask = np.asarray(request.mask, dtype=np.float32)
         if mask.ndim != 2:
             raise InputError(f"The mask must be a single-channel picture, got shape {mask.shape}")

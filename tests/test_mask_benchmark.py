@@ -80,3 +80,19 @@ def test_a_mask_change_carries_unchanged_verdicts_over_and_estimates_the_waiting
                                  "before": {"verdict": "wrong", "mask_version": "v1"}}
     del moved["earlier"]["b.jpg"]
     assert estimate_wrong(moved) == (0.0, {"wrong": (0, 1)})
+
+
+def test_verdicts_on_a_mask_version_survive_the_app_mask_moving_on():
+    from fashiongen.metrics.mask_verdicts import verdicts_on
+
+    labels = {"mask_version": "learned", "checked": {
+        "same.jpg": {"label": "Shoes", "mask_sha256": "aa", "verdict": "right"},  # carried over: mask unchanged
+        "again.jpg": {"label": "Pants", "mask_sha256": "b2", "verdict": "right",
+                      "before": {"verdict": "wrong", "mask_version": "grabcut"}}},
+        "earlier": {"waiting.jpg": {"label": "Hat", "mask_sha256": "cc", "verdict": "wrong", "mask_version": "grabcut"},
+                    "older.jpg": {"label": "Hat", "mask_sha256": "dd", "verdict": "right", "mask_version": "grabcut-0"}}}
+    found = verdicts_on(labels, "grabcut")
+    assert found == {"same.jpg": {"label": "Shoes", "verdict": "right", "mask_sha256": "aa"},
+                     "again.jpg": {"label": "Pants", "verdict": "wrong", "mask_sha256": None},
+                     "waiting.jpg": {"label": "Hat", "verdict": "wrong", "mask_sha256": "cc"}}
+    assert verdicts_on(labels, "learned")["again.jpg"]["verdict"] == "right"

@@ -12,7 +12,7 @@ from PIL import Image
 
 from export.segmenter import export_segmenter
 from fashiongen.devtools import draw_garment
-from fashiongen.garment_mask import garment_mask
+from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_removals, garment_mask, mask_version
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_data import composite_view, real_view
@@ -100,3 +100,66 @@ def test_int8_export_parity(tmp_path):
     metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert metadata["multiple"] == "4" and metadata["side"] == "32"
 
+
+def test_learned_removals_only_remove_and_keep_colours_mask_when_the_network_sees_nothing():
+    rng = np.random.default_rng(0)
+    photo = np.full((60, 80, 3), 200, np.uint8)
+    photo[10:50, 10:30] = (40, 60, 120)   # the garment
+    photo[10:50, 30:45] = (250, 250, 245)  # a sheet of paper colour-only GrabCut kept beside it
+    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+    grabcut = np.zeros((60, 80), np.uint8)
+    grabcut[10:50, 10:45] = 1
+    probability = np.zeros((60, 80), np.float32)
+    probability[10:50, 10:30] = 0.99
+    kept = _learned_removals(photo, grabcut, probability, DEFAULT_RULES)
+    assert kept[12:48, 12:28].all() and not kept[10:50, 32:45].any()  # the paper goes, the garment stays
+    assert not (kept & ~grabcut.astype(bool)).any()                       # nothing is added
+    nothing = _learned_removals(photo, grabcut, np.zeros((60, 80), np.float32), DEFAULT_RULES)
+    assert np.array_equal(nothing, grabcut)  # the network saw no garment: colour's mask stays
+
+
+def _on_paper(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A drawn shirt with a sheet of white paper under its hem -> (photo, shirt, paper beside the shirt)."""
+    photo = draw_garment(192, 256, seed=seed).copy()
+    shirt = np.any(photo != photo[0, 0], axis=2)
+    photo = np.clip(photo + np.random.default_rng(seed).normal(0, 4, photo.shape), 0, 255).astype(np.uint8)
+    paper = np.zeros(shirt.shape, bool)
+    paper[204:243, 86:163] = True
+    paper &= ~shirt
+    photo[paper] = 245
+    return photo, shirt, paper
+
+
+def test_shipped_segmenter_removes_paper_that_colour_keeps():
+    segmenter = LearnedSegmenter()  # checkpoints/garment_segmenter.onnx, as the app loads it
+    assert segmenter.side == 192 and segmenter.multiple == 8
+    for seed in range(4):
+        photo, shirt, paper = _on_paper(seed)
+        colour_only = garment_mask(photo) > 0.5
+        learned = garment_mask(photo, segmenter=segmenter) > 0.5
+        assert colour_only[paper].mean() > 0.95          # the failure the network is there for
+        assert learned[paper].mean() < 0.05 and learned[shirt].mean() > 0.75
+        assert not (learned & ~colour_only).any()
+
+
+def test_learned_segmenter_runs_any_photo_size(tmp_path):
+    path = tmp_path / "segmenter.onnx"
+    export_segmenter(_tiny_segmenter(), path, {"provenance": "tiny test model", "side": "40"})
+    segmenter = LearnedSegmenter(path)
+    for shape in ((37, 53, 3), (120, 90, 3), (5, 300, 3)):
+        probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
+        assert probability.shape == shape[:2] and probability.dtype == np.float32
+        assert 0.0 <= probability.min() and probability.max() <= 1.0
+    assert segmenter.mask_version.startswith("learned-2:") and segmenter.mask_version != mask_version(None)
+    mask = garment_mask(draw_garment(), segmenter=segmenter)  # a random network: the app still gets a mask
+    assert mask.shape == (260, 200)
+
+
+def test_pipeline_falls_back_to_grabcut_without_the_segmenter(tmp_path):
+    from fashiongen.pipeline import Pipeline
+
+    pipeline = Pipeline.from_checkpoints(tmp_path)  # an empty folder: no model loads
+    assert pipeline.segmenter is None and "GrabCut" in pipeline.notices["mask"]
+    assert pipeline.status()["mask"].startswith("unavailable") and pipeline.mask_version == mask_version(None)
+    mask = pipeline.auto_mask(draw_garment())
+    assert np.array_equal(mask > 0.5, garment_mask(draw_garment()) > 0.5)

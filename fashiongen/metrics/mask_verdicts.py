@@ -25,15 +25,36 @@ def mask_digest(mask: np.ndarray) -> str:
     return hashlib.sha256(np.packbits(mask > 0.5).tobytes() + repr(mask.shape).encode()).hexdigest()[:16]
 
 
-def load_labels(path: str | Path) -> dict:
+def load_labels(path: str | Path, new_version: str = "") -> dict:
     """The recorded verdicts: {"mask_version", "checked": {image: {label, mask_sha256, verdict}},
     "earlier": {image: {..., "mask_version"}}} where "earlier" holds verdicts on an earlier mask whose
-    photos await judging again (empty when none do)."""
-    from fashiongen.garment_mask import MASK_VERSION
-
-    labels = json.loads(Path(path).read_text()) if Path(path).is_file() else {"mask_version": MASK_VERSION, "checked": {}}
+    photos await judging again (empty when none do). A missing file starts empty at ``new_version``."""
+    labels = json.loads(Path(path).read_text()) if Path(path).is_file() else {"mask_version": new_version, "checked": {}}
     labels.setdefault("earlier", {})
     return labels
+
+
+def verdicts_on(labels: dict, version: str) -> dict[str, dict]:
+    """The verdicts that judge mask ``version``: {image: {"label", "verdict", "mask_sha256"}}.
+
+    A checked verdict counts with its digest (the caller compares it with the mask it makes: a
+    mask unchanged across versions keeps its verdict); a photo judged again since ``version``
+    counts with its verdict from before ("mask_sha256" None: the mask of that version reproduces,
+    only its digest was not kept); set-aside verdicts given on ``version`` count with theirs. So
+    the learned segmenter keeps training on and being judged against GrabCut-mask verdicts after the
+    app's mask moved on.
+    """
+    found = {}
+    for image, entry in labels["checked"].items():
+        before = entry.get("before", {})
+        if labels["mask_version"] != version and before.get("mask_version") == version:
+            found[image] = {"label": entry["label"], "verdict": before["verdict"], "mask_sha256": None}
+        else:
+            found[image] = {"label": entry["label"], "verdict": entry["verdict"], "mask_sha256": entry["mask_sha256"]}
+    for image, entry in labels.get("earlier", {}).items():
+        if entry["mask_version"] == version:
+            found[image] = {"label": entry["label"], "verdict": entry["verdict"], "mask_sha256": entry["mask_sha256"]}
+    return found
 
 
 def sheet_photo(path: Path) -> np.ndarray | None:

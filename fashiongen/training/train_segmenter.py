@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from fashiongen.images import make_grid
 from fashiongen.metrics.mask_benchmark import background_from, cutout_of
-from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, work_photo
+from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, verdicts_on, work_photo
 from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
                                       prepare_run_dir, save_checkpoint)
 from fashiongen.training.segmenter_data import composite_view, real_view
@@ -76,13 +76,14 @@ PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"},
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
     """{image: {"photo": (h, w, 3) uint8, "mask": (h, w) float32, "label", "verdict", "judged_on_today"}}
-    for every hand-checked photo, at the 256 px working size. GrabCut over hundreds of photos takes
-    minutes, so the result is cached in ``config.cache_dir`` keyed on the verdicts and the mask version."""
+    for every photo with a verdict on GrabCut's mask (:func:`verdicts_on`; the app's mask may have
+    moved on to the learned one, the labels stay GrabCut's), at the 256 px working size, with that
+    mask. GrabCut over hundreds of photos takes minutes, so the result is cached in
+    ``config.cache_dir`` keyed on the verdicts and the mask version."""
     from fashiongen.garment_mask import MASK_VERSION, garment_mask
 
-    labels = load_labels(Path(config.labels))
-    entries = {**{name: (entry, False) for name, entry in labels["earlier"].items()},
-               **{name: (entry, True) for name, entry in labels["checked"].items()}}
+    verdicts = verdicts_on(load_labels(Path(config.labels)), MASK_VERSION)
+    entries = {name: (entry, entry["mask_sha256"] is not None) for name, entry in verdicts.items()}
     key = hashlib.sha256(repr((sorted((n, e["verdict"], e["mask_sha256"], today) for n, (e, today) in entries.items()),
                                MASK_VERSION, config.data)).encode()).hexdigest()[:16]
     cache_dir = Path(config.cache_dir)
@@ -97,7 +98,7 @@ def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
             continue
         mask = garment_mask(photo)
         if today and mask_digest(mask) != entry["mask_sha256"]:
-            print(f"skipping {name}: its mask no longer matches the judged one (run mask_labels.py recheck)")
+            print(f"skipping {name}: its GrabCut mask no longer matches the judged one")
             continue
         photos[name] = {"photo": photo, "mask": mask, "label": entry["label"], "verdict": entry["verdict"],
                         "judged_on_today": today}
