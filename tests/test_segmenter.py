@@ -163,3 +163,14 @@ def test_pipeline_falls_back_to_grabcut_without_the_segmenter(tmp_path):
     assert pipeline.status()["mask"].startswith("unavailable") and pipeline.mask_version == mask_version(None)
     mask = pipeline.auto_mask(draw_garment())
     assert np.array_equal(mask > 0.5, garment_mask(draw_garment()) > 0.5)
+
+
+def test_shipped_pipeline_uses_the_segmenter_and_says_where_it_runs():
+    from fashiongen.pipeline import Pipeline
+
+    pipeline = Pipeline.from_checkpoints()
+    assert pipeline.segmenter is not None and "mask" not in pipeline.notices
+    assert "ExecutionProvider" in pipeline.status()["mask"]
+    assert pipeline.mask_version == pipeline.segmenter.mask_version != mask_version(None)
+    photo, _, paper = _on_paper(0)
+    assert (pipeline.auto_mask(photo) > 0.5)[paper].mean() < 0.05
