@@ -315,10 +315,10 @@ def _seeded_grabcut(small: np.ndarray, probability: np.ndarray, rules: MaskRules
 def _learned_removals(small: np.ndarray, mask: np.ndarray, probability: np.ndarray, rules: MaskRules) -> np.ndarray:
     """The (h, w) {0, 1} colour-only mask, less what GrabCut started from the network leaves out.
 
-    Removal only, on purpose: measured on held-out hand-checked photos and on composites, the
-    seeded GrabCut's own additions fixed lost sleeves but took in blankets, sheets and hangers about
-    as often, while its removals fixed about a fifth of the wrong masks and broke 1 of 217 right
-    ones. Where the two share nothing (the network saw no garment, or garment everywhere) colour's
+    Removal only, on purpose: on held-out hand-checked photos the seeded GrabCut's additions fixed
+    lost sleeves and corners but, even capped, broke about 11 of 217 right masks (a floor patch, a
+    shadow, a hanger added) and on composites took in blankets and sheets, while its removals alone
+    fixed about a fifth of the wrong masks and broke 1 of 217 right ones (docs/garment-mask.md). Where the two share nothing (the network saw no garment, or garment everywhere) colour's
     mask stays.
     """
     try:
