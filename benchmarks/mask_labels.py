@@ -16,7 +16,8 @@ visibly, when the mask changes. They are labels, not pixels: the sheets themselv
 photos and stay in ``runs/`` (never commit them).
 
 When the mask changes, ``recheck`` carries each verdict over to the new mask version if that
-photo's mask is unchanged (same digest) and sets the others aside as ``earlier`` verdicts; it then
+photo's mask is unchanged (same digest) or barely moved (IoU >= NEAR_IOU with the judged mask,
+where that can be rebuilt: GrabCut's) and sets the others aside as ``earlier`` verdicts; it then
 draws the changed masks, in a seeded random order, as sheets to judge again (``record`` on its
 folder). ``summary`` gives the rate over the verdicts on today's mask and, while some wait, an
 estimate for all checked photos that applies the rechecked photos' before -> after rates to the
@@ -40,14 +41,17 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import LearnedSegmenter, garment_mask
+from fashiongen.garment_mask import MASK_VERSION, LearnedSegmenter, garment_mask
 from fashiongen.images import make_grid, resize, resize_long_side
-from fashiongen.metrics.mask_benchmark import certain_mask, tint
+from fashiongen.metrics.mask_benchmark import certain_mask, iou, tint
 from fashiongen.metrics.mask_verdicts import load_labels, mask_digest, sheet_photo
 from fashiongen.training.data import read_records, split_of
 
 LABELS = Path(__file__).with_name("mask_checks.json")  # beside this script, in the checkout it runs from
 PER_SHEET = 48
+# A verdict carries over to a new mask that is at least this IoU of the judged one (rebuilt): on a
+# 256 px mask of ~25,000 garment pixels, 0.995 is ~125 pixels, an edge moved by about one pixel.
+NEAR_IOU = 0.995
 TILE = (150, 200)  # (W, H)
 
 
@@ -152,17 +156,22 @@ def make_sheets(data: str, count: int, out: Path, seed: int) -> None:
     print(f"{len(index)} masks in {math.ceil(len(index) / PER_SHEET)} sheets under {out} (dataset pixels: never commit)")
 
 
-def carry_over(labels: dict, digests: dict[str, str], version: str) -> dict:
+def carry_over(labels: dict, digests: dict[str, str], version: str, near: dict[str, float] | None = None) -> dict:
     """Labels moved to mask ``version``, given today's mask digest of each checked photo.
 
-    A verdict whose photo's mask is unchanged stays checked; the others move to "earlier" (keeping
-    the verdict and the version it was given on, so the before -> after rate can be measured).
-    Verdicts already set aside stay so. Pure: returns a new dict.
+    A verdict whose photo's mask is unchanged stays checked, and so does one whose new mask is at
+    least NEAR_IOU of the judged one (``near``: that IoU per photo, where the judged mask could be
+    rebuilt; the entry then names the new digest and records the IoU); the others move to
+    "earlier" (keeping the verdict and the version it was given on, so the before -> after rate can
+    be measured). Verdicts already set aside stay so. Pure: returns a new dict.
     """
     checked, earlier = {}, dict(labels.get("earlier", {}))
     for image, entry in labels["checked"].items():
         if digests.get(image) == entry["mask_sha256"]:
             checked[image] = dict(entry)
+        elif (near or {}).get(image, 0.0) >= NEAR_IOU:
+            checked[image] = {**entry, "mask_sha256": digests[image],
+                              "carried": {"from": labels["mask_version"], "iou": round(near[image], 4)}}
         else:
             earlier[image] = {**entry, "mask_version": labels["mask_version"]}
     return {"mask_version": version, "checked": checked, "earlier": earlier}
@@ -173,13 +182,21 @@ def recheck(data: str, count: int, out: Path, seed: int, path: Path = LABELS) ->
     labels = load_labels(path, shipped_version())
     images = Path(data) / "images"
     if labels["mask_version"] != shipped_version():
-        digests = {}
+        digests, near = {}, {}
+        rebuildable = labels["mask_version"] == MASK_VERSION  # GrabCut's mask: reproducible without the model
         for image in tqdm(sorted(labels["checked"]), desc="today's masks", dynamic_ncols=True):
             photo = sheet_photo(images / image)
-            digests[image] = mask_digest(mask_of(photo)) if photo is not None else ""
-        labels = carry_over(labels, digests, shipped_version())
+            if photo is None:
+                digests[image] = ""
+                continue
+            mask = mask_of(photo)
+            digests[image] = mask_digest(mask)
+            judged = garment_mask(resize_long_side(photo, 256)) if rebuildable else None
+            if judged is not None and mask_digest(judged) == labels["checked"][image]["mask_sha256"]:
+                near[image] = iou(mask, judged)
+        labels = carry_over(labels, digests, shipped_version(), near)
         path.write_text(json.dumps(labels, indent=1, sort_keys=True) + "\n")
-        print(f"{len(labels['checked'])} verdicts carried over to {shipped_version()} (mask unchanged); "
+        print(f"{len(labels['checked'])} verdicts carried over to {shipped_version()} (mask unchanged or IoU >= {NEAR_IOU}); "
               f"{len(labels['earlier'])} masks changed and await judging again")
     waiting = sorted(labels["earlier"])
     order = [waiting[i] for i in np.random.default_rng(seed).permutation(len(waiting))][:count]

@@ -80,6 +80,12 @@ def test_a_mask_change_carries_unchanged_verdicts_over_and_estimates_the_waiting
                                  "before": {"verdict": "wrong", "mask_version": "v1"}}
     del moved["earlier"]["b.jpg"]
     assert estimate_wrong(moved) == (0.0, {"wrong": (0, 1)})
+    # A mask that barely moved (an edge pixel) keeps its verdict under the new digest; one that moved more waits.
+    nearly = carry_over(labels, {"a.jpg": "aa", "b.jpg": "b2", "c.jpg": "c2", "d.jpg": "d2"}, "v2",
+                        near={"b.jpg": 0.999, "c.jpg": 0.95})
+    assert nearly["checked"]["b.jpg"] == {**labels["checked"]["b.jpg"], "mask_sha256": "b2",
+                                          "carried": {"from": "v1", "iou": 0.999}}
+    assert set(nearly["checked"]) == {"a.jpg", "b.jpg"} and set(nearly["earlier"]) == {"c.jpg", "d.jpg"}
 
 
 def test_verdicts_on_a_mask_version_survive_the_app_mask_moving_on():
