@@ -129,7 +129,7 @@ def segmenter_card(folder: Path) -> str:
                      + ", ".join(f"{key} {value}" for key, value in evaluation.get("metrics", {}).items()) + ".")
     lines.append("- Limits: it knows paper, boards and floors from cloth, not always a hanger from a garment, nor "
                  "another garment lying beside the photographed one; it only removes what GrabCut kept, so a sleeve "
-                 "GrabCut lost stays lost; now and then it removes part of a garment (1 of 217 held-out right masks; a red waistband on a validation audit).")
+                 "GrabCut lost stays lost; now and then it removes part of a garment (2 of 217 held-out right masks; a red waistband on a validation audit).")
     return "## Garment segmenter (automatic mask)\n\n" + "\n".join(lines) + "\n"
 
 

@@ -318,8 +318,8 @@ def _learned_removals(small: np.ndarray, mask: np.ndarray, probability: np.ndarr
     Removal only, on purpose: on held-out hand-checked photos the seeded GrabCut's additions fixed
     lost sleeves and corners but, even capped, broke about 11 of 217 right masks (a floor patch, a
     shadow, a hanger added) and on composites took in blankets and sheets, while its removals alone
-    fixed about a fifth of the wrong masks and broke 1 of 217 right ones (docs/garment-mask.md). Where the two share nothing (the network saw no garment, or garment everywhere) colour's
-    mask stays.
+    fixed about a fifth of the wrong masks and broke 1 or 2 of 217 right ones (docs/garment-mask.md).
+    Where the two share nothing (the network saw no garment, or garment everywhere) colour's mask stays.
     """
     try:
         kept = clean_mask(mask & _seeded_grabcut(small, probability, rules), rules)
