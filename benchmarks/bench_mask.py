@@ -12,7 +12,8 @@ largest component only), the one-pass mask (every sizeable component, holes fill
 trend GAN's data view still uses), the two-pass mask before the straight-edge rule, the mask of
 2026-11-25 to 2026-12-04 (gap-removing second pass, frame-line rule, straight-edged regions
 dropped), that carried out to the frame where the garment crosses it (GrabCut alone, the mask
-until 2026-12-05) and today's (that, kept only inside the learned segmenter's mask), and writes
+until 2026-12-04) and today's (that, less what a GrabCut seeded by the learned segmenter
+leaves out), and writes
 contact sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by
 eye), the composites with the masks, and three audit sheets of 24 val photos each (GrabCut alone
 | today's): audit-val.png, the set the second pass was tuned on,
@@ -84,14 +85,14 @@ def _segmenter() -> LearnedSegmenter:
 
 
 def current_mask(image: np.ndarray) -> np.ndarray:
-    """Today's mask: GrabCut kept only inside the committed learned segmenter's mask."""
+    """Today's mask: GrabCut's, less what a GrabCut seeded by the committed learned segmenter leaves out."""
     return garment_mask(image, segmenter=_segmenter())
 
 
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
            "two passes (gaps, lines)": two_pass_mask, "+ straight edges (to the band)": inside_band_mask,
            "+ out to the frame (GrabCut only)": grabcut_only_mask,
-           "current (inside the learned mask)": current_mask}
+           "current (less the learned removals)": current_mask}
 
 
 def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path

@@ -322,9 +322,15 @@ def _learned_removals(small: np.ndarray, mask: np.ndarray, probability: np.ndarr
     Where the two share nothing (the network saw no garment, or garment everywhere) colour's mask stays.
     """
     try:
-        kept = clean_mask(mask & _seeded_grabcut(small, probability, rules), rules)
+        seeded = _seeded_grabcut(small, probability, rules)
     except GarmentNotFound:  # the network sees garment everywhere or nowhere: no colour model to seed
         return mask
+    return _removals(mask, seeded, rules)
+
+
+def _removals(mask: np.ndarray, seeded: np.ndarray, rules: MaskRules) -> np.ndarray:
+    """The (h, w) {0, 1} ``mask`` where the seeded GrabCut's mask also holds; ``mask`` when that is empty."""
+    kept = clean_mask(mask & seeded, rules)
     return kept if kept.any() else mask
 
 
