@@ -36,7 +36,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from bench_mask import CANVAS, SIDE, draw_composite, scan_photos
-from fashiongen.garment_mask import DEFAULT_RULES, _removals, _seeded_grabcut, clean_mask, garment_mask
+from fashiongen.garment_mask import DEFAULT_RULES, GarmentNotFound, _removals, _seeded_grabcut, clean_mask, garment_mask
 from fashiongen.images import make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import iou, pair_recall, tint
 from fashiongen.metrics.mask_verdicts import fold_of
@@ -59,7 +59,10 @@ def probability_of(model: torch.nn.Module, photo: np.ndarray, side: int, multipl
 def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> dict[str, np.ndarray]:
     """{method: (h, w) uint8 {0, 1} mask} for GrabCut and the five uses of the net."""
     net = clean_mask((probability > 0.5).astype(np.uint8), DEFAULT_RULES)
-    seeded = _seeded_grabcut(photo, probability, DEFAULT_RULES)
+    try:
+        seeded = _seeded_grabcut(photo, probability, DEFAULT_RULES)
+    except GarmentNotFound:  # the net sees garment everywhere or nowhere: the app keeps colour's mask then
+        seeded = grabcut.astype(np.uint8)
     return {"grabcut": grabcut.astype(np.uint8), "net": net,
             "mix": clean_mask(((probability > 0.85) | (grabcut & (probability > 0.15))).astype(np.uint8), DEFAULT_RULES),
             "seeded": seeded,

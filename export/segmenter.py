@@ -29,7 +29,7 @@ from fashiongen.training.runs import load_checkpoint
 from fashiongen.training.train_segmenter import segmenter_from_checkpoint
 
 TOLERANCE = 1e-4
-SERVING_SIDE = 192  # long side the app runs the net at: within the training views' scales (160 px crops of 144-256 px)
+SERVING_SIDE = 192  # default long side the app runs the net at: within 160 px training views' scales (crops of 144-256 px)
 
 
 class GarmentSegmenterExport(torch.nn.Module):
@@ -93,14 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", default="runs/segmenter-busy/checkpoint.pt", help="training checkpoint")
     parser.add_argument("--out", default="checkpoints/garment_segmenter.onnx")
     parser.add_argument("--float32", action="store_true", help="store float32 weights (four times the size)")
+    parser.add_argument("--side", type=int, default=SERVING_SIDE,
+                        help="long side the app runs the net at (stored in the file; pick it with benchmarks/segmenter_eval.py --side)")
     args = parser.parse_args(argv)
     state = load_checkpoint(args.checkpoint)
     model = segmenter_from_checkpoint(state, args.checkpoint)
     trainer = state["config"]
     provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
                   f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
-                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites; VGG16: {state.get('weights_source', '')}")
-    metadata = {"side": str(SERVING_SIDE), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
+                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites; VGG16: {state.get('weights_source', '')}"
+                  + (f"; {state['trained_on']}" if state.get("trained_on") else ""))
+    metadata = {"side": str(args.side), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
                 "config": json.dumps(trainer), "step": str(state["step"])}
     try:
         error = export_segmenter(model, args.out, metadata, int8=not args.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -17,7 +18,8 @@ from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_data import composite_view, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
-from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train
+from fashiongen.training import segmenter_pack
+from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train, training_set
 from fashiongen.training.vgg import VGG16Features
 
 TINY = SegmenterConfig(last_block=3, tune_from=3, widths=(8, 6, 4), finest_tap="relu1_2")
@@ -87,6 +89,26 @@ def test_training_smoke_and_resume(tmp_path):
     assert torch.load(resumed / "checkpoint.pt", weights_only=True)["step"] == 3
     model = load_segmenter(resumed / "checkpoint.pt")
     assert model(torch.rand(1, 3, 16, 24)).shape == (1, 1, 16, 24)
+
+
+def test_pack_holds_the_training_set_and_trains_without_the_photos(tmp_path):
+    data, labels = _labelled_dataset(tmp_path / "data")
+    pack = tmp_path / "pack.npz"
+    flags = ["--data", data, "--labels", labels, "--cache-dir", str(tmp_path / "cache"), "--training-set", str(pack)]
+    segmenter_pack.main(flags)
+    config = TrainSegmenterConfig(data=data, labels=labels, cache_dir=str(tmp_path / "cache"), training_set=str(pack))
+    items, cutouts, backgrounds = training_set(config, from_pack=False)
+    packed_items, packed_cutouts, packed_backgrounds = training_set(config)
+    assert [i["name"] for i in packed_items] == [i["name"] for i in items] and len(packed_cutouts) == len(cutouts)
+    for item, packed in zip(items, packed_items):
+        assert np.abs(packed["photo"].astype(int) - item["photo"]).mean() < 3  # JPEG quality 95
+        assert np.abs(packed["mask"] - item["mask"]).max() <= 0.5 / 255 + 1e-6 and packed["label"] == item["label"]
+    assert [b.shape for b in packed_backgrounds] == [b.shape for b in backgrounds]
+    # The photos are gone: training reads the pack alone, drawing views in a worker process.
+    run = train(dataclasses.replace(config, data=str(tmp_path / "missing"), labels=str(tmp_path / "missing.json"),
+                                    out=str(tmp_path / "run"), last_block=3, tune_from=3, widths="8,4", side=32,
+                                    batch_size=2, max_steps=2, log_every=1, warmup_steps=1, threads=1, workers=1))
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 2 and (run / "views.png").is_file()
 
 
 def test_int8_export_parity(tmp_path):

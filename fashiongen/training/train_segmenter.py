@@ -2,6 +2,8 @@
 
     python -m fashiongen.training.train_segmenter --out runs/segmenter --max-steps 1600 --threads 2
     python -m fashiongen.training.train_segmenter --out runs/segmenter --max-steps 3200 --resume
+    python -m fashiongen.training.train_segmenter --preset small-busy --training-set runs/segmenter-pack.npz \
+        --device cuda --workers 14 --batch-size 32 --side 224 --max-steps 8000   # on a GPU machine
 
 Labels: every photo judged "right" in ``benchmarks/mask_checks.json`` outside the held-out fold
 (:func:`fashiongen.metrics.mask_verdicts.fold_of`), with today's automatic mask as its mask (for a
@@ -9,6 +11,9 @@ verdict given on today's mask the digest is checked; one given on an earlier mas
 awaiting its recheck, is taken with today's mask, which differs from the judged one in thin strips at
 the frame). Each step draws ``composite_share`` composites of those garments on other photos'
 backgrounds and the rest as random views of the real photos. ``train(config) -> run_dir``.
+With ``--training-set`` the labelled photos and backgrounds come from a pack written by
+:mod:`fashiongen.training.segmenter_pack` (a machine without the dataset can train); ``--workers``
+draws the views in that many processes, which a GPU needs to be kept busy.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class TrainSegmenterConfig:
     threads: int = 2                        # CPU threads for torch
     device: str = "auto"                    # "auto" (CUDA when present), "cpu" or "cuda"
     seed: int = 0
+    training_set: str = ""                  # a pack from fashiongen.training.segmenter_pack instead of the photos
+    workers: int = 0                        # processes drawing views (0: in the training loop)
 
     def segmenter_config(self) -> SegmenterConfig:
         widths = tuple(int(width) for width in self.widths.split(","))
@@ -136,10 +143,15 @@ def unlabelled_backgrounds(config: TrainSegmenterConfig, exclude: set[str]) -> l
     return backgrounds
 
 
-def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[np.ndarray]]:
-    """(right-mask photos outside the held-out fold, their cutouts, garment-free backgrounds)."""
+def training_set(config: TrainSegmenterConfig, from_pack: bool = True) -> tuple[list[dict], list, list[np.ndarray]]:
+    """(right-mask photos outside the held-out fold, their cutouts, garment-free backgrounds),
+    read from ``config.training_set`` when one is named and ``from_pack``."""
+    if config.training_set and from_pack:
+        from fashiongen.training.segmenter_pack import read_pack
+
+        return read_pack(config.training_set)
     photos = labelled_photos(config)
-    items = [item for name, item in sorted(photos.items())
+    items = [{"name": name, **item} for name, item in sorted(photos.items())
              if item["verdict"] == "right" and fold_of(name) != config.holdout_fold]
     if not items:
         raise ValueError(f"no right masks to train on in {config.labels}: judge some with benchmarks/mask_labels.py")
@@ -167,6 +179,46 @@ def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], 
         return composite_view(cutouts, backgrounds, config.side, rng, pattern_share=config.pattern_share)
     item = items[rng.integers(len(items))]
     return real_view(item["photo"], item["mask"], config.side, rng)
+
+
+def _draw_batch(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], config: TrainSegmenterConfig,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(B, S, S, 3) uint8 RGB views and their (B, S, S) float32 {0, 1} masks."""
+    views = [_draw_view(items, cutouts, backgrounds, config, rng) for _ in range(config.batch_size)]
+    return np.stack([image for image, _ in views]), np.stack([mask for _, mask in views])
+
+
+class _ViewBatches(torch.utils.data.IterableDataset):
+    """Endless batches from :func:`_draw_batch`; each worker process draws with its own generator."""
+
+    def __init__(self, items: list[dict], cutouts: list, backgrounds: list[np.ndarray], config: TrainSegmenterConfig,
+                 seed: int):
+        super().__init__()
+        self.items, self.cutouts, self.backgrounds, self.config, self.seed = items, cutouts, backgrounds, config, seed
+
+    def __iter__(self):
+        import cv2
+
+        cv2.setNumThreads(1)  # one process per core already
+        worker = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, worker.id if worker else 0])
+        while True:
+            yield _draw_batch(self.items, self.cutouts, self.backgrounds, self.config, rng)
+
+
+def _batches(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], config: TrainSegmenterConfig,
+             step: int, pin_memory: bool):
+    """Endless (images (B, S, S, 3) uint8, masks (B, S, S) float32) tensor batches. In the loop
+    (``config.workers == 0``: the same views as ever for a seed) or from worker processes."""
+    seed = config.seed + step  # a resumed run draws new views, not the first ones again
+    if config.workers <= 0:
+        rng = np.random.default_rng(seed)
+        while True:
+            images, masks = _draw_batch(items, cutouts, backgrounds, config, rng)
+            yield torch.from_numpy(images), torch.from_numpy(masks)
+    loader = torch.utils.data.DataLoader(_ViewBatches(items, cutouts, backgrounds, config, seed), batch_size=None,
+                                         num_workers=config.workers, prefetch_factor=4, pin_memory=pin_memory)
+    yield from loader
 
 
 def _trained_state(model: GarmentSegmenter) -> dict:
@@ -211,19 +263,20 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         optimizer.load_state_dict(checkpoint["optimizer"])
         step = checkpoint["step"]
         print(f"resumed at step {step}")
-    rng = np.random.default_rng(config.seed + step)  # a resumed run draws new views, not the first ones again
     torch.manual_seed(config.seed + step)
+    batches = _batches(items, cutouts, backgrounds, config, step, pin_memory=device.type == "cuda")
     base_rates = [config.lr_encoder, config.lr_decoder]
     log = MetricsLog(run_dir)
     model.train()
     started = time.time()
     while step < config.max_steps:
-        views = [_draw_view(items, cutouts, backgrounds, config, rng) for _ in range(config.batch_size)]
+        views, masks = next(batches)
         if step == 0 or not (run_dir / "views.png").is_file():
-            sheet = [np.concatenate([image, np.repeat((mask[..., None] * 255).astype(np.uint8), 3, 2)], 1) for image, mask in views]
+            sheet = [np.concatenate([image, np.repeat((mask[..., None] * 255).astype(np.uint8), 3, 2)], 1)
+                     for image, mask in zip(views.numpy(), masks.numpy())]
             Image.fromarray(make_grid(sheet, 4)).save(run_dir / "views.png")
-        images = torch.from_numpy(np.stack([image for image, _ in views])).permute(0, 3, 1, 2).float().to(device) / 255  # (B, 3, S, S)
-        truth = torch.from_numpy(np.stack([mask for _, mask in views]))[:, None].to(device)                              # (B, 1, S, S)
+        images = views.to(device, non_blocking=True).permute(0, 3, 1, 2).float() / 255  # (B, 3, S, S)
+        truth = masks.to(device, non_blocking=True)[:, None]                          # (B, 1, S, S)
         for group, rate in zip(optimizer.param_groups, base_rates):
             group["lr"] = rate * _learning_rate_factor(step, config)
         logits = model(images)
@@ -240,6 +293,7 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         if step % config.checkpoint_every == 0 or step == config.max_steps:
             save_checkpoint(run_dir, model={key: value.cpu() for key, value in _trained_state(model).items()}, ema=None, optimizer=optimizer.state_dict(),
                             config=config, step=step, extra={"weights_source": source})
+    batches.close()  # stops the view workers
     return run_dir
 
 
