@@ -16,7 +16,7 @@ from fashiongen.devtools import draw_garment
 from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_removals, garment_mask, mask_version
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
-from fashiongen.training.segmenter_data import composite_view, real_view
+from fashiongen.training.segmenter_data import composite_view, printed_garment, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
 from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train, training_set
@@ -57,6 +57,20 @@ def test_training_views_keep_image_and_mask_aligned():
     cutout = Cutout(photo[20:60, 15:45].copy(), np.ones((40, 30), np.float32), "Shirt")
     image, truth = composite_view([cutout], [np.full((64, 48, 3), 90, np.uint8)], 40, rng, pair_share=1.0)
     assert image.shape == (40, 40, 3) and 0.05 < truth.mean() < 0.9
+    printed, truth = composite_view([cutout], [np.full((64, 48, 3), 90, np.uint8)], 40, rng, pair_share=0.0,
+                                    plain_share=0.0, garment_print_share=1.0)
+    assert printed.shape == (40, 40, 3) and truth.mean() > 0.05
+
+
+def test_printed_garment_prints_inside_the_mask_only():
+    rng = np.random.default_rng(1)
+    photo = np.full((80, 60, 3), 128, np.uint8)
+    mask = np.zeros((80, 60), np.float32)
+    mask[10:70, 10:50] = 1.0
+    printed = printed_garment(photo, mask, rng)
+    assert printed.shape == photo.shape and printed.dtype == np.uint8
+    assert np.array_equal(printed[mask == 0], photo[mask == 0])
+    assert printed[20:60, 20:40].std() > 10  # the flat grey garment now carries a pattern
 
 
 def _labelled_dataset(root, count: int = 6) -> tuple[str, str]:

@@ -38,7 +38,7 @@ from fashiongen.metrics.mask_benchmark import background_from, cutout_of
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, verdicts_on, work_photo
 from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
                                       prepare_run_dir, save_checkpoint)
-from fashiongen.training.segmenter_data import composite_view, real_view
+from fashiongen.training.segmenter_data import composite_view, printed_garment, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, build_segmenter
 
 
@@ -56,6 +56,7 @@ class TrainSegmenterConfig:
     batch_size: int = 12                    # views per step
     composite_share: float = 0.3            # share of each batch that is composites
     pattern_share: float = 0.0              # share of composites laid on a drawn print instead of a photo
+    garment_print_share: float = 0.0        # share of garments (real views and composites) re-made in a drawn print
     extra_backgrounds: int = 0              # backgrounds also cut from this many unlabelled training-split photos
     lr_encoder: float = 1e-4                # AdamW learning rate of the fine-tuned VGG16 blocks
     lr_decoder: float = 1e-3                # AdamW learning rate of the decoder
@@ -78,7 +79,10 @@ class TrainSegmenterConfig:
 PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"},
            # busier backgrounds: drawn prints and 1,500 more photo backgrounds, half the batch composites
            "small-busy": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
-                          "extra_backgrounds": 1500}}
+                          "extra_backgrounds": 1500},
+           # and printed garments, so that a print alone does not read as background
+           "small-printed": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
+                             "extra_backgrounds": 1500, "garment_print_share": 0.3}}
 
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
@@ -176,9 +180,13 @@ def _learning_rate_factor(step: int, config: TrainSegmenterConfig) -> float:
 def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], config: TrainSegmenterConfig,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     if rng.random() < config.composite_share:
-        return composite_view(cutouts, backgrounds, config.side, rng, pattern_share=config.pattern_share)
+        return composite_view(cutouts, backgrounds, config.side, rng, pattern_share=config.pattern_share,
+                              garment_print_share=config.garment_print_share)
     item = items[rng.integers(len(items))]
-    return real_view(item["photo"], item["mask"], config.side, rng)
+    photo = item["photo"]
+    if rng.random() < config.garment_print_share:
+        photo = printed_garment(photo, item["mask"], rng)
+    return real_view(photo, item["mask"], config.side, rng)
 
 
 def _draw_batch(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], config: TrainSegmenterConfig,
