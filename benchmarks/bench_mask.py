@@ -37,7 +37,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import DEFAULT_RULES, FIRST_PASS_RULES, LearnedSegmenter, _grabcut, garment_mask
+from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, SEGMENTER_FILE, LearnedSegmenter, _grabcut,
+                                     garment_mask)
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
                                                iou, pair_recall, tint)
@@ -79,20 +80,22 @@ def grabcut_only_mask(image: np.ndarray) -> np.ndarray:
     return garment_mask(image)
 
 
-@functools.lru_cache(maxsize=1)
-def _segmenter() -> LearnedSegmenter:
-    return LearnedSegmenter()
+@functools.lru_cache(maxsize=2)
+def _segmenter(path: str) -> LearnedSegmenter:
+    return LearnedSegmenter(path)
 
 
-def current_mask(image: np.ndarray) -> np.ndarray:
-    """Today's mask: GrabCut's, less what a GrabCut seeded by the committed learned segmenter leaves out."""
-    return garment_mask(image, segmenter=_segmenter())
+def current_mask(image: np.ndarray, segmenter_file: str = str(SEGMENTER_FILE)) -> np.ndarray:
+    """Today's mask: GrabCut's, less what a GrabCut seeded by the learned segmenter (the committed
+    one, or a candidate's ONNX file) leaves out."""
+    return garment_mask(image, segmenter=_segmenter(segmenter_file))
 
 
+CURRENT = "current (less the learned removals)"
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
            "two passes (gaps, lines)": two_pass_mask, "+ straight edges (to the band)": inside_band_mask,
            "+ out to the frame (GrabCut only)": grabcut_only_mask,
-           "current (less the learned removals)": current_mask}
+           CURRENT: current_mask}
 
 
 def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
@@ -165,11 +168,11 @@ def more_audit(data: str, seed: int, exclude: list[np.ndarray], count: int = 24)
     return photos
 
 
-def audit_sheet(photos: list[np.ndarray]) -> np.ndarray:
-    """Each photo twice, tinted outside GrabCut's mask alone and outside today's mask."""
+def audit_sheet(photos: list[np.ndarray], current=current_mask) -> np.ndarray:
+    """Each photo twice, tinted outside GrabCut's mask alone and outside ``current``'s (today's) mask."""
     tiles = []
     for photo in photos:
-        tiles += [resize(tint(photo, grabcut_only_mask(photo)), (150, 200)), resize(tint(photo, current_mask(photo)), (150, 200))]
+        tiles += [resize(tint(photo, grabcut_only_mask(photo)), (150, 200)), resize(tint(photo, current(photo)), (150, 200))]
     return make_grid(tiles, 8)
 
 
@@ -180,7 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backgrounds", type=int, default=200, help="textured backgrounds to draw from")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/mask-bench")
+    parser.add_argument("--segmenter", default=str(SEGMENTER_FILE),
+                        help="the learned segmenter's ONNX file for the current mask (a candidate, before it ships)")
     args = parser.parse_args(argv)
+    current = functools.partial(current_mask, segmenter_file=args.segmenter)
+    methods = {**METHODS, CURRENT: current}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
@@ -192,15 +199,15 @@ def main(argv: list[str] | None = None) -> None:
     Image.fromarray(make_grid(sheet, 12)).save(out / "certain-cutouts.png")
 
     shoes = [c for c in cutouts if c.label == "Shoes"] or cutouts
-    scores = {name: [] for name in METHODS}
-    recalls = {name: [] for name in METHODS}
-    seconds = {name: [] for name in METHODS}
+    scores = {name: [] for name in methods}
+    recalls = {name: [] for name in methods}
+    seconds = {name: [] for name in methods}
     examples = []
     for index in range(args.composites):
         image, parts = draw_composite(index, cutouts, shoes, backgrounds, rng)
         truth = np.maximum.reduce(parts)
         row = [image]
-        for name, method in METHODS.items():
+        for name, method in methods.items():
             started = time.perf_counter()
             predicted = method(resize_long_side(image, SIDE))
             seconds[name].append(time.perf_counter() - started)
@@ -212,15 +219,15 @@ def main(argv: list[str] | None = None) -> None:
         if len(examples) < 12 * 3:
             examples += [resize(tile, (96, 128)) for tile in row]
     Image.fromarray(make_grid(examples, 12)).save(out / "composites.png")
-    Image.fromarray(audit_sheet(audit)).save(out / "audit-val.png")
+    Image.fromarray(audit_sheet(audit, current)).save(out / "audit-val.png")
     second = more_audit(args.data, args.seed + 7, audit)
-    Image.fromarray(audit_sheet(second)).save(out / "audit-val-2.png")
-    Image.fromarray(audit_sheet(more_audit(args.data, args.seed + 13, audit + second))).save(out / "audit-val-3.png")
+    Image.fromarray(audit_sheet(second, current)).save(out / "audit-val-2.png")
+    Image.fromarray(audit_sheet(more_audit(args.data, args.seed + 13, audit + second), current)).save(out / "audit-val-3.png")
 
     pairs = len(next(iter(recalls.values())))
     print(f"\n{args.composites} composites ({pairs} pairs), canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
     print(f"{'method':<36}{'mean IoU':>10}{'IoU>=0.9':>10}{'lost in pair':>14}{'ms/image':>10}")
-    for name in METHODS:
+    for name in methods:
         values = np.array(scores[name])
         lost = sum(recall < 0.5 for recall in recalls[name])
         print(f"{name:<36}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
