@@ -224,8 +224,11 @@ def _batches(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], co
         while True:
             images, masks = _draw_batch(items, cutouts, backgrounds, config, rng)
             yield torch.from_numpy(images), torch.from_numpy(masks)
+    # Spawned, not forked: a child forked from a process whose OpenCV or OpenMP thread pools already ran
+    # can deadlock in its first cv2 call (seen in the test suite).
     loader = torch.utils.data.DataLoader(_ViewBatches(items, cutouts, backgrounds, config, seed), batch_size=None,
-                                         num_workers=config.workers, prefetch_factor=4, pin_memory=pin_memory)
+                                         num_workers=config.workers, prefetch_factor=4, pin_memory=pin_memory,
+                                         multiprocessing_context="spawn")
     yield from loader
 
 
