@@ -121,7 +121,7 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
         new_height = int(np.clip(round(cut_height * factor / stretch), 4, side))
         piece = cv2.resize(cutout.image, (new_width, new_height), interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(cutout.mask, (new_width, new_height), interpolation=cv2.INTER_LINEAR)
-        if rng.random() < garment_print_share:
+        if garment_print_share > 0 and rng.random() < garment_print_share:  # no draw when off: same composites as before
             piece = printed_garment(piece, alpha, rng)
         piece = piece.astype(np.float32)
         if rng.random() < 0.5:

@@ -184,7 +184,7 @@ def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], 
                               garment_print_share=config.garment_print_share)
     item = items[rng.integers(len(items))]
     photo = item["photo"]
-    if rng.random() < config.garment_print_share:
+    if config.garment_print_share > 0 and rng.random() < config.garment_print_share:  # no draw when off: same views as before
         photo = printed_garment(photo, item["mask"], rng)
     return real_view(photo, item["mask"], config.side, rng)
 
