@@ -111,7 +111,7 @@ def test_pack_holds_the_training_set_and_trains_without_the_photos(tmp_path):
     flags = ["--data", data, "--labels", labels, "--cache-dir", str(tmp_path / "cache"), "--training-set", str(pack)]
     segmenter_pack.main(flags)
     config = TrainSegmenterConfig(data=data, labels=labels, cache_dir=str(tmp_path / "cache"), training_set=str(pack))
-    items, cutouts, backgrounds = training_set(config, from_pack=False)
+    items, cutouts, backgrounds = training_set(dataclasses.replace(config, training_set=""))
     packed_items, packed_cutouts, packed_backgrounds = training_set(config)
     assert [i["name"] for i in packed_items] == [i["name"] for i in items] and len(packed_cutouts) == len(cutouts)
     for item, packed in zip(items, packed_items):

@@ -12,6 +12,7 @@ small-busy preset instead of 400 MB of pickles. It holds dataset pixels: keep it
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     config, _, _ = parse_trainer_cli(TrainSegmenterConfig, PRESETS, __doc__, argv)
     if not config.training_set:
         raise SystemExit("name the pack to write with --training-set PATH")
-    items, _, backgrounds = training_set(config, from_pack=False)
+    items, _, backgrounds = training_set(dataclasses.replace(config, training_set=""))  # from the photos
     path = write_pack(config.training_set, items, backgrounds)
     print(f"{path}: {len(items)} labelled photos, {len(backgrounds)} backgrounds, {path.stat().st_size / 1e6:.1f} MB")
 

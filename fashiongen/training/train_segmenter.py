@@ -147,10 +147,10 @@ def unlabelled_backgrounds(config: TrainSegmenterConfig, exclude: set[str]) -> l
     return backgrounds
 
 
-def training_set(config: TrainSegmenterConfig, from_pack: bool = True) -> tuple[list[dict], list, list[np.ndarray]]:
+def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[np.ndarray]]:
     """(right-mask photos outside the held-out fold, their cutouts, garment-free backgrounds),
-    read from ``config.training_set`` when one is named and ``from_pack``."""
-    if config.training_set and from_pack:
+    read from ``config.training_set`` when one is named, else built from the photos."""
+    if config.training_set:
         from fashiongen.training.segmenter_pack import read_pack
 
         return read_pack(config.training_set)
