@@ -16,6 +16,7 @@ from fashiongen.devtools import draw_garment
 from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_removals, garment_mask, mask_version
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
+from fashiongen.training.segmenter_clutter import draw_hanger, draw_underlay
 from fashiongen.training.segmenter_data import composite_view, printed_garment, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
@@ -71,6 +72,31 @@ def test_printed_garment_prints_inside_the_mask_only():
     assert printed.shape == photo.shape and printed.dtype == np.uint8
     assert np.array_equal(printed[mask == 0], photo[mask == 0])
     assert printed[20:60, 20:40].std() > 10  # the flat grey garment now carries a pattern
+
+
+def test_hanger_stands_above_the_garment_and_clutter_is_background():
+    placement = (30, 40, 40, 50)  # x0, y0, width, height
+    for seed in range(8):
+        image = np.full((100, 100, 3), 128, np.float32)
+        draw_hanger(image, placement, np.random.default_rng(seed))
+        changed = np.abs(image - 128).max(axis=2) > 1
+        assert changed[:40, 35:65].any()  # the hook shows above the garment's top edge, near its middle
+        assert not changed[:40, :35].any() and not changed[:40, 65:].any() and not changed[62:].any()
+    high = np.full((100, 100, 3), 128, np.float32)
+    draw_hanger(high, (30, 2, 40, 50), np.random.default_rng(0))
+    assert (high == 128).all()  # no room above the garment: no hanger
+    under = np.full((100, 100, 3), 128, np.float32)
+    draw_underlay(under, [placement], [], np.random.default_rng(0))
+    assert np.abs(under[65, 50] - 128).max() > 1  # drawn under the garment's middle
+
+    # In a composite both are background: the truth is the garment's alone, the same as without them.
+    cutout = Cutout(np.full((40, 30, 3), (200, 40, 40), np.uint8), np.ones((40, 30), np.float32), "Shirt")
+    views = [composite_view([cutout], [], 64, np.random.default_rng(3), pair_share=0.0, plain_share=1.0,
+                            hanger_share=share, underlay_share=share) for share in (0.0, 1.0)]
+    (plain, truth), (cluttered, cluttered_truth) = views
+    assert np.array_equal(truth, cluttered_truth)
+    outside = truth < 0.5
+    assert (np.abs(plain.astype(int) - cluttered.astype(int)).max(axis=2)[outside] > 30).mean() > 0.05
 
 
 def _labelled_dataset(root, count: int = 6) -> tuple[str, str]:

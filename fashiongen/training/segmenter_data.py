@@ -15,6 +15,7 @@ import numpy as np
 from fashiongen.fabric_print import print_on_garment
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.patterns import draw_pattern, random_spec
+from fashiongen.training.segmenter_clutter import HANGER_LABELS, draw_hanger, draw_underlay
 
 
 def _exposure(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -97,10 +98,13 @@ def _photo_background(backgrounds: list[np.ndarray], side: int, rng: np.random.G
 
 def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: int, rng: np.random.Generator,
                    pair_share: float = 0.3, plain_share: float = 0.1, pattern_share: float = 0.0,
-                   garment_print_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                   garment_print_share: float = 0.0, hanger_share: float = 0.0,
+                   underlay_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background: a
     gradient (``plain_share``), a drawn print (``pattern_share``) or else a stored photo background.
-    ``garment_print_share`` of the garments are first re-made in a drawn print (:func:`printed_garment`)."""
+    ``garment_print_share`` of the garments are first re-made in a drawn print (:func:`printed_garment`).
+    ``underlay_share`` of the views get a cloth, board or box under the garments and ``hanger_share`` of
+    the single tops and dresses a hanger (:mod:`fashiongen.training.segmenter_clutter`), both background."""
     kind = rng.random()
     if kind < plain_share or not backgrounds:
         image = _plain_background(side, rng)
@@ -111,6 +115,7 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
     image *= rng.uniform(0.75, 1.2)  # the background's own exposure
     truth = np.zeros((side, side), np.float32)
     pair = rng.random() < pair_share
+    pieces = []  # (piece, alpha, x0, y0, label): placed first, pasted after the clutter is drawn under them
     for index in range(2 if pair else 1):
         cutout = cutouts[rng.integers(len(cutouts))]
         scale = rng.uniform(0.3, 0.55) if pair else rng.uniform(0.4, 0.95)
@@ -133,6 +138,15 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
         else:
             x0 = int(rng.integers(0, side - new_width + 1))
         y0 = int(rng.integers(0, side - new_height + 1))
+        pieces.append((piece, alpha, x0, y0, cutout.label))
+    placements = [(x0, y0, piece.shape[1], piece.shape[0]) for piece, _, x0, y0, _ in pieces]
+    # Like the print share: no random number is drawn for a share that is off, so existing presets draw the same views.
+    if underlay_share > 0 and rng.random() < underlay_share:
+        draw_underlay(image, placements, backgrounds, rng)
+    if hanger_share > 0 and not pair and pieces[0][4] in HANGER_LABELS and rng.random() < hanger_share:
+        draw_hanger(image, placements[0], rng)
+    for piece, alpha, x0, y0, _ in pieces:
+        new_height, new_width = alpha.shape
         region = image[y0:y0 + new_height, x0:x0 + new_width]
         image[y0:y0 + new_height, x0:x0 + new_width] = piece * alpha[..., None] + region * (1 - alpha[..., None])
         truth[y0:y0 + new_height, x0:x0 + new_width] = np.maximum(truth[y0:y0 + new_height, x0:x0 + new_width], alpha > 0.5)

@@ -57,6 +57,8 @@ class TrainSegmenterConfig:
     composite_share: float = 0.3            # share of each batch that is composites
     pattern_share: float = 0.0              # share of composites laid on a drawn print instead of a photo
     garment_print_share: float = 0.0        # share of garments (real views and composites) re-made in a drawn print
+    hanger_share: float = 0.0               # share of composited single tops and dresses drawn on a hanger
+    underlay_share: float = 0.0             # share of composites with a cloth, board or box drawn under the garments
     extra_backgrounds: int = 0              # backgrounds also cut from this many unlabelled training-split photos
     lr_encoder: float = 1e-4                # AdamW learning rate of the fine-tuned VGG16 blocks
     lr_decoder: float = 1e-3                # AdamW learning rate of the decoder
@@ -82,7 +84,11 @@ PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"},
                           "extra_backgrounds": 1500},
            # and printed garments, so that a print alone does not read as background
            "small-printed": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
-                             "extra_backgrounds": 1500, "garment_print_share": 0.3}}
+                             "extra_backgrounds": 1500, "garment_print_share": 0.3},
+           # and hangers and cloths under the garments drawn as background: what the shipped mask still keeps
+           "small-cluttered": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
+                               "extra_backgrounds": 1500, "garment_print_share": 0.3, "hanger_share": 0.5,
+                               "underlay_share": 0.35}}
 
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
@@ -181,7 +187,8 @@ def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], 
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     if rng.random() < config.composite_share:
         return composite_view(cutouts, backgrounds, config.side, rng, pattern_share=config.pattern_share,
-                              garment_print_share=config.garment_print_share)
+                              garment_print_share=config.garment_print_share, hanger_share=config.hanger_share,
+                              underlay_share=config.underlay_share)
     item = items[rng.integers(len(items))]
     photo = item["photo"]
     if config.garment_print_share > 0 and rng.random() < config.garment_print_share:  # no draw when off: same views as before

@@ -1,0 +1,114 @@
+"""Things that lie with a garment in a photo but are not the garment: hangers, and cloths, boards or
+boxes under it. Drawn into composites as background, because they are what the shipped mask still
+keeps on held-out photos (a hanger's hook above a jacket, a towel under a tee, a board under shoes)
+and the hand-checked labels hold too few of them to learn from.
+
+Both functions draw in place on ``image`` (side, side, 3) float32 RGB in [0, 255] *before* the
+garment is pasted over it, so the garment hides what it would hide and the truth stays the garment's.
+A garment's placement is ``(x0, y0, width, height)`` in pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from fashiongen.patterns import draw_pattern, random_spec
+
+# Garments that hang on a hanger in a photo (labels of the dataset's images.csv).
+HANGER_LABELS = frozenset({"T-Shirt", "Longsleeve", "Shirt", "Dress", "Outwear", "Undershirt", "Polo", "Hoodie",
+                           "Blazer", "Body", "Top", "Blouse"})
+_HANGER_COLOURS = np.array([[185, 185, 190], [25, 25, 28], [235, 235, 232], [150, 100, 60], [95, 60, 35]], np.float32)
+
+
+def _hanger_colour(rng: np.random.Generator) -> np.ndarray:
+    """Metal, black, white or wood, or a coloured plastic one (a third of the time)."""
+    if rng.random() < 0.33:
+        return rng.uniform(0, 255, 3).astype(np.float32)
+    return _HANGER_COLOURS[rng.integers(len(_HANGER_COLOURS))]
+
+
+def draw_hanger(image: np.ndarray, placement: tuple[int, int, int, int], rng: np.random.Generator) -> None:
+    """A hanger for a garment placed at ``placement``: the hook and its neck stand above the garment's
+    top edge (what shows in a photo), the shoulder bar runs under the garment's shoulders and may poke
+    out at their ends. Skipped when there is no room above the garment for the hook."""
+    x0, y0, width, height = placement
+    radius = max(2.0, width * rng.uniform(0.035, 0.08))
+    stem = width * rng.uniform(0.03, 0.1)
+    top = y0 - stem - 2 * radius
+    if top < 1:
+        return
+    thickness = max(1, round(width * rng.uniform(0.012, 0.03)))
+    colour = tuple(float(c) for c in _hanger_colour(rng))
+    centre_x = x0 + width * rng.uniform(0.45, 0.55)
+    neck = y0 + height * rng.uniform(0.03, 0.08)
+    shoulder_y = y0 + height * rng.uniform(0.08, 0.2)
+    half_bar = width * rng.uniform(0.35, 0.55)
+    scale = 4  # OpenCV's shift=2: coordinates in quarter pixels
+
+    def points(*xy: tuple[float, float]) -> np.ndarray:
+        return np.round(np.array(xy, np.float64) * scale).astype(np.int32)
+
+    def point(x: float, y: float) -> tuple[int, int]:
+        return round(x * scale), round(y * scale)
+
+    bar = points((centre_x - half_bar, shoulder_y), (centre_x, neck), (centre_x + half_bar, shoulder_y))
+    cv2.polylines(image, [bar], False, colour, thickness, cv2.LINE_AA, shift=2)
+    hook_base = top + radius
+    cv2.line(image, point(centre_x, neck), point(centre_x, hook_base), colour, thickness, cv2.LINE_AA, 2)
+    side = 1 if rng.random() < 0.5 else -1  # which way the hook opens
+    centre = point(centre_x + side * radius, hook_base)
+    axes = point(radius, radius)
+    # OpenCV's angles run clockwise from +x with y down: over the top (270) and a little down the far side.
+    start, end = (180, 410) if side > 0 else (130, 360)
+    cv2.ellipse(image, centre, axes, 0, start, end, colour, thickness, cv2.LINE_AA, 2)
+
+
+def _wrinkled_cloth(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A plain cloth under uneven light with soft folds: (height, width, 3) float32."""
+    colour = rng.uniform(0, 255, 3)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0),
+                             sigmaX=max(1.0, min(height, width) * rng.uniform(0.03, 0.12)))
+    noise /= max(float(noise.std()), 1e-6)
+    shading = 1 + rng.uniform(0.03, 0.15) * noise
+    return (colour[None, None] * shading[..., None]).astype(np.float32)
+
+
+def _underlay_fill(height: int, width: int, backgrounds: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    kind = rng.random()
+    if kind < 0.45 or not backgrounds:
+        return _wrinkled_cloth(height, width, rng)
+    if kind < 0.7:  # a patterned towel or table cloth
+        return draw_pattern(random_spec(rng, min_scale=4, max_scale=40), width, height).astype(np.float32)
+    source = backgrounds[rng.integers(len(backgrounds))]  # another texture: a board, a rug, a cushion
+    crop = int(min(source.shape[:2]) * rng.uniform(0.2, 0.6))
+    y, x = rng.integers(0, source.shape[0] - crop + 1), rng.integers(0, source.shape[1] - crop + 1)
+    return cv2.resize(source[y:y + crop, x:x + crop], (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def draw_underlay(image: np.ndarray, placements: list[tuple[int, int, int, int]], backgrounds: list[np.ndarray],
+                  rng: np.random.Generator) -> None:
+    """A cloth, board or box lying under the garments: a slightly rotated quadrilateral around their
+    joint box, each side from a little inside the garments to well beyond them, with its own exposure
+    and a soft shadow at its edge."""
+    side = image.shape[0]
+    left = min(x for x, _, _, _ in placements)
+    top = min(y for _, y, _, _ in placements)
+    right = max(x + w for x, _, w, _ in placements)
+    bottom = max(y + h for _, y, _, h in placements)
+    span = max(right - left, bottom - top)
+    margins = rng.uniform(-0.15, 0.35, 4) * span
+    corners = np.array([[left - margins[0], top - margins[1]], [right + margins[2], top - margins[1]],
+                        [right + margins[2], bottom + margins[3]], [left - margins[0], bottom + margins[3]]])
+    corners += rng.normal(0, 0.03 * span, corners.shape)
+    centre = corners.mean(axis=0)
+    angle = np.deg2rad(rng.uniform(-15, 15))
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    corners = (corners - centre) @ rotation.T + centre
+    shape = np.zeros((side, side), np.uint8)
+    cv2.fillPoly(shape, [np.round(corners * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
+    alpha = shape.astype(np.float32)[..., None] / 255
+    fill = _underlay_fill(side, side, backgrounds, rng) * rng.uniform(0.75, 1.2)
+    shadow = cv2.GaussianBlur(shape.astype(np.float32) / 255, (0, 0), sigmaX=side * 0.01)[..., None]
+    image *= 1 - 0.3 * np.clip(shadow * (1 - alpha) * 2, 0, 1)  # a thin shadow just outside its edge
+    image[:] = fill * alpha + image * (1 - alpha)
