@@ -17,8 +17,10 @@ leaves out), and writes
 contact sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by
 eye), the composites with the masks, and three audit sheets of 24 val photos each (GrabCut alone
 | today's): audit-val.png, the set the second pass was tuned on,
-audit-val-2.png, drawn afterwards (the straight-edge rule was tuned on it), and audit-val-3.png,
-drawn after that and looked at only once the rules were fixed.
+audit-val-2.png, drawn afterwards (the straight-edge rule was tuned on it), audit-val-3.png,
+drawn after that and looked at only once the rules were fixed, and audit-val-4.png, drawn on
+2026-12-04 before the segmenter trained with hangers and cloths was judged (audit-val-3 had been
+looked at for every candidate since).
 """
 
 from __future__ import annotations
@@ -222,7 +224,10 @@ def main(argv: list[str] | None = None) -> None:
     Image.fromarray(audit_sheet(audit, current)).save(out / "audit-val.png")
     second = more_audit(args.data, args.seed + 7, audit)
     Image.fromarray(audit_sheet(second, current)).save(out / "audit-val-2.png")
-    Image.fromarray(audit_sheet(more_audit(args.data, args.seed + 13, audit + second), current)).save(out / "audit-val-3.png")
+    third = more_audit(args.data, args.seed + 13, audit + second)
+    Image.fromarray(audit_sheet(third, current)).save(out / "audit-val-3.png")
+    fourth = more_audit(args.data, args.seed + 19, audit + second + third)
+    Image.fromarray(audit_sheet(fourth, current)).save(out / "audit-val-4.png")
 
     pairs = len(next(iter(recalls.values())))
     print(f"\n{args.composites} composites ({pairs} pairs), canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
@@ -233,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<36}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
               f"{1000 * statistics.median(seconds[name]):>10.0f}")
     print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | one mask per method), "
-          "audit-val.png, audit-val-2.png and audit-val-3.png (GrabCut only | current, pairs of tiles)")
+          "audit-val.png to audit-val-4.png (GrabCut only | current, pairs of tiles)")
 
 
 if __name__ == "__main__":

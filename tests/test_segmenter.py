@@ -17,7 +17,7 @@ from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_re
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_clutter import draw_hanger, draw_underlay
-from fashiongen.training.segmenter_data import composite_view, printed_garment, real_view
+from fashiongen.training.segmenter_data import banded_garment, composite_view, printed_garment, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
 from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train, training_set
@@ -72,6 +72,20 @@ def test_printed_garment_prints_inside_the_mask_only():
     assert printed.shape == photo.shape and printed.dtype == np.uint8
     assert np.array_equal(printed[mask == 0], photo[mask == 0])
     assert printed[20:60, 20:40].std() > 10  # the flat grey garment now carries a pattern
+
+
+def test_banded_garment_recolours_one_band_inside_the_mask_only():
+    photo = np.full((80, 60, 3), 128, np.uint8)
+    mask = np.zeros((80, 60), np.float32)
+    mask[10:70, 10:50] = 1.0
+    for seed in range(8):
+        banded = banded_garment(photo, mask, np.random.default_rng(seed))
+        changed = np.abs(banded.astype(int) - 128).max(axis=2) > 8
+        assert banded.shape == photo.shape and not changed[mask == 0].any()
+        assert 0.03 < changed[mask > 0].mean() < 0.5  # a band, not the whole garment
+        rows, columns = np.nonzero(changed)
+        # one band: it spans the garment's width (a waistband, hem or stripe) or its height (a side panel)
+        assert np.ptp(columns) >= 30 or np.ptp(rows) >= 50
 
 
 def test_hanger_stands_above_the_garment_and_clutter_is_background():

@@ -67,6 +67,44 @@ def printed_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generato
                             strength=float(rng.uniform(0.7, 1.0)))
 
 
+def banded_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The garment with one band re-made in another colour (or a small print), shading kept: a
+    waistband or collar at the top, a hem at the bottom, a stripe across or a side panel.
+
+    Drawn cloths under garments teach that a differently coloured region at a garment's edge can be
+    background; without bands on garments a network also cuts waistbands, hems and ribbons (seen on
+    held-out photos). ``image`` (h, w, 3) uint8 RGB, ``mask`` (h, w) float32 in [0, 1] -> (h, w, 3) uint8.
+    """
+    ys, xs = np.nonzero(mask > 0.5)
+    if len(xs) == 0:
+        return image
+    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    height, width = bottom - top, right - left
+    band = np.zeros_like(mask)
+    kind = rng.integers(4)
+    if kind == 0:  # waistband or collar
+        band[top:top + max(1, int(height * rng.uniform(0.05, 0.18)))] = 1
+    elif kind == 1:  # hem
+        band[bottom - max(1, int(height * rng.uniform(0.05, 0.2))):bottom] = 1
+    elif kind == 2:  # a stripe across
+        thickness = max(1, int(height * rng.uniform(0.04, 0.12)))
+        start = top + int(rng.integers(0, max(1, height - thickness)))
+        band[start:start + thickness] = 1
+    else:  # a side panel
+        thickness = max(1, int(width * rng.uniform(0.08, 0.25)))
+        if rng.random() < 0.5:
+            band[:, left:left + thickness] = 1
+        else:
+            band[:, right - thickness:right] = 1
+    band *= mask
+    if rng.random() < 0.7:
+        tile = np.full((8, 8, 3), rng.integers(0, 256, 3), np.uint8)
+    else:
+        tile = draw_pattern(random_spec(rng, min_scale=3, max_scale=16), 48, 48)
+    return print_on_garment(image, tile, band, repeats=float(rng.uniform(2, 8)), angle=float(rng.uniform(0, 180)),
+                            strength=float(rng.uniform(0.8, 1.0)), follow_folds=False)
+
+
 def _plain_background(side: int, rng: np.random.Generator) -> np.ndarray:
     """A smooth two-colour gradient, the way a sheet or wall looks under uneven light."""
     start = rng.uniform(0, 255, 3)
@@ -99,11 +137,11 @@ def _photo_background(backgrounds: list[np.ndarray], side: int, rng: np.random.G
 def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: int, rng: np.random.Generator,
                    pair_share: float = 0.3, plain_share: float = 0.1, pattern_share: float = 0.0,
                    garment_print_share: float = 0.0, hanger_share: float = 0.0,
-                   underlay_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                   underlay_share: float = 0.0, garment_band_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background: a
     gradient (``plain_share``), a drawn print (``pattern_share``) or else a stored photo background.
-    ``garment_print_share`` of the garments are first re-made in a drawn print (:func:`printed_garment`).
-    ``underlay_share`` of the views get a cloth, board or box under the garments and ``hanger_share`` of
+    ``garment_print_share`` of the garments are first re-made in a drawn print (:func:`printed_garment`),
+    ``garment_band_share`` get a band of another colour (:func:`banded_garment`). ``underlay_share`` of the views get a cloth, board or box under the garments and ``hanger_share`` of
     the single tops and dresses a hanger (:mod:`fashiongen.training.segmenter_clutter`), both background."""
     kind = rng.random()
     if kind < plain_share or not backgrounds:
@@ -128,6 +166,8 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
         alpha = cv2.resize(cutout.mask, (new_width, new_height), interpolation=cv2.INTER_LINEAR)
         if garment_print_share > 0 and rng.random() < garment_print_share:  # no draw when off: same composites as before
             piece = printed_garment(piece, alpha, rng)
+        if garment_band_share > 0 and rng.random() < garment_band_share:
+            piece = banded_garment(piece, alpha, rng)
         piece = piece.astype(np.float32)
         if rng.random() < 0.5:
             piece, alpha = piece[:, ::-1], alpha[:, ::-1]
