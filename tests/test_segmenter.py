@@ -143,6 +143,16 @@ def test_training_smoke_and_resume(tmp_path):
     assert torch.load(resumed / "checkpoint.pt", weights_only=True)["step"] == 3
     model = load_segmenter(resumed / "checkpoint.pt")
     assert model(torch.rand(1, 3, 16, 24)).shape == (1, 1, 16, 24)
+    # Fine-tuning starts from that network (no learning here: the weights must arrive unchanged) ...
+    tuned = train(dataclasses.replace(config, out=str(tmp_path / "tuned"), init_from=str(resumed / "checkpoint.pt"),
+                                      max_steps=1, lr_encoder=0.0, lr_decoder=0.0, weight_decay=0.0))
+    tuned_model = load_segmenter(tuned / "checkpoint.pt")
+    weights = {key: value for key, value in model.state_dict().items() if key.endswith(".weight")}
+    assert all(torch.equal(tuned_model.state_dict()[key], value) for key, value in weights.items())
+    # ... and refuses a different network.
+    with pytest.raises(ValueError, match="different network"):
+        train(dataclasses.replace(config, out=str(tmp_path / "other"), init_from=str(resumed / "checkpoint.pt"),
+                                  widths="6,4"))
 
 
 def test_pack_holds_the_training_set_and_trains_without_the_photos(tmp_path):

@@ -4,6 +4,8 @@
     python -m fashiongen.training.train_segmenter --out runs/segmenter --max-steps 3200 --resume
     python -m fashiongen.training.train_segmenter --preset small-busy --training-set runs/segmenter-pack.npz \
         --device cuda --workers 14 --batch-size 32 --side 224 --max-steps 8000   # on a GPU machine
+    python -m fashiongen.training.train_segmenter --preset small-banded --init-from runs/segmenter/checkpoint.pt \
+        --out runs/segmenter-tuned --max-steps 400 --lr-encoder 3e-5 --lr-decoder 3e-4   # fine-tune a trained one
 
 Labels: every photo judged "right" in ``benchmarks/mask_checks.json`` outside the held-out fold
 (:func:`fashiongen.metrics.mask_verdicts.fold_of`), with today's automatic mask as its mask (for a
@@ -73,6 +75,8 @@ class TrainSegmenterConfig:
     seed: int = 0
     training_set: str = ""                  # a pack from fashiongen.training.segmenter_pack instead of the photos
     workers: int = 0                        # processes drawing views (0: in the training loop)
+    init_from: str = ""                     # a segmenter checkpoint this run starts from (fine-tuning: its network,
+                                            # a fresh optimiser and schedule; same last_block and widths)
 
     def segmenter_config(self) -> SegmenterConfig:
         widths = tuple(int(width) for width in self.widths.split(","))
@@ -277,6 +281,14 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     print(f"{len(items)} right masks to train on, {len(backgrounds)} backgrounds")
     device = pick_device(config.device)
     model, source = build_segmenter(config.segmenter_config())
+    if config.init_from:
+        start = load_checkpoint(config.init_from)
+        start_model = segmenter_from_checkpoint(start, config.init_from)
+        if (start_model.config.last_block, start_model.config.widths) != (config.last_block, model.config.widths):
+            raise ValueError(f"{config.init_from} is a different network (last_block {start_model.config.last_block}, "
+                             f"widths {start_model.config.widths}); pass the same --last-block and --widths")
+        model.load_state_dict(start_model.state_dict())
+        print(f"starting from {config.init_from} (step {start['step']})")
     model.to(device)
     encoder, decoder = model.trainable_parameters()
     optimizer = torch.optim.AdamW([{"params": encoder, "lr": config.lr_encoder}, {"params": decoder, "lr": config.lr_decoder}],
