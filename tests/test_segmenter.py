@@ -17,7 +17,7 @@ from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_re
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_clutter import draw_hanger, draw_underlay
-from fashiongen.training.segmenter_data import banded_garment, composite_view, printed_garment, real_view
+from fashiongen.training.segmenter_data import banded_garment, composite_view, flat_garment, printed_garment, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
 from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train, training_set
@@ -86,6 +86,18 @@ def test_banded_garment_recolours_one_band_inside_the_mask_only():
         rows, columns = np.nonzero(changed)
         # one band: it spans the garment's width (a waistband, hem or stripe) or its height (a side panel)
         assert np.ptp(columns) >= 30 or np.ptp(rows) >= 50
+
+
+def test_flat_garment_fills_the_silhouette_with_one_colour():
+    rng = np.random.default_rng(4)
+    photo = rng.integers(0, 256, (80, 60, 3)).astype(np.uint8)  # a busy "garment" and background
+    mask = np.zeros((80, 60), np.float32)
+    mask[10:70, 10:50] = 1.0
+    for seed in range(6):
+        flat = flat_garment(photo, mask, np.random.default_rng(seed))
+        assert flat.shape == photo.shape and np.array_equal(flat[mask == 0], photo[mask == 0])
+        inner = flat[12:68, 12:48].reshape(-1, 3).astype(float)  # inside the outline
+        assert inner.std(axis=0).max() < 0.35 * photo[mask > 0].astype(float).std()
 
 
 def test_hanger_stands_above_the_garment_and_clutter_is_background():

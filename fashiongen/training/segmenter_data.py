@@ -105,6 +105,27 @@ def banded_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator
                             strength=float(rng.uniform(0.8, 1.0)), follow_folds=False)
 
 
+def flat_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The garment as a flat drawing: its silhouette filled with one colour (a faint shading at most),
+    sometimes outlined, as in a designer's flat sketch or a product render.
+
+    Drawn cloths under garments are flat quadrilaterals; without flat garments beside them a network
+    also calls a flat-coloured garment drawing background. ``image`` (h, w, 3) uint8 RGB, ``mask``
+    (h, w) float32 in [0, 1] -> (h, w, 3) uint8, unchanged where ``mask`` is 0.
+    """
+    alpha = np.clip(mask, 0, 1)[..., None]
+    colour = rng.uniform(0, 255, 3).astype(np.float32)
+    grey = image.astype(np.float32).mean(axis=2, keepdims=True)
+    inside = mask > 0.5
+    mean_grey = max(float(grey[inside].mean()), 1.0) if inside.any() else 1.0
+    shading = 1 + rng.uniform(0, 0.3) * (grey / mean_grey - 1)  # a faint trace of the photo's folds at most
+    flat = np.clip(colour * shading, 0, 255)
+    if rng.random() < 0.5:  # an outline, as drawn
+        edge = cv2.morphologyEx(inside.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+        flat[edge] = rng.uniform(0, 80)
+    return np.clip(flat * alpha + image.astype(np.float32) * (1 - alpha) + 0.5, 0, 255).astype(np.uint8)
+
+
 def _plain_background(side: int, rng: np.random.Generator) -> np.ndarray:
     """A smooth two-colour gradient, the way a sheet or wall looks under uneven light."""
     start = rng.uniform(0, 255, 3)
@@ -137,12 +158,15 @@ def _photo_background(backgrounds: list[np.ndarray], side: int, rng: np.random.G
 def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: int, rng: np.random.Generator,
                    pair_share: float = 0.3, plain_share: float = 0.1, pattern_share: float = 0.0,
                    garment_print_share: float = 0.0, hanger_share: float = 0.0,
-                   underlay_share: float = 0.0, garment_band_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                   underlay_share: float = 0.0, garment_band_share: float = 0.0,
+                   garment_flat_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background: a
     gradient (``plain_share``), a drawn print (``pattern_share``) or else a stored photo background.
     ``garment_print_share`` of the garments are first re-made in a drawn print (:func:`printed_garment`),
-    ``garment_band_share`` get a band of another colour (:func:`banded_garment`). ``underlay_share`` of the views get a cloth, board or box under the garments and ``hanger_share`` of
-    the single tops and dresses a hanger (:mod:`fashiongen.training.segmenter_clutter`), both background."""
+    ``garment_band_share`` get a band of another colour (:func:`banded_garment`), ``garment_flat_share``
+    become flat drawings (:func:`flat_garment`). ``underlay_share`` of the views get a cloth, board or
+    box under the garments and ``hanger_share`` of the single tops and dresses a hanger
+    (:mod:`fashiongen.training.segmenter_clutter`), both background."""
     kind = rng.random()
     if kind < plain_share or not backgrounds:
         image = _plain_background(side, rng)
@@ -168,6 +192,8 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
             piece = printed_garment(piece, alpha, rng)
         if garment_band_share > 0 and rng.random() < garment_band_share:
             piece = banded_garment(piece, alpha, rng)
+        if garment_flat_share > 0 and rng.random() < garment_flat_share:
+            piece = flat_garment(piece, alpha, rng)
         piece = piece.astype(np.float32)
         if rng.random() < 0.5:
             piece, alpha = piece[:, ::-1], alpha[:, ::-1]

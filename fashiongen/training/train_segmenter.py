@@ -40,7 +40,8 @@ from fashiongen.metrics.mask_benchmark import background_from, cutout_of
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, verdicts_on, work_photo
 from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
                                       prepare_run_dir, save_checkpoint)
-from fashiongen.training.segmenter_data import banded_garment, composite_view, printed_garment, real_view
+from fashiongen.training.segmenter_data import (banded_garment, composite_view, flat_garment, printed_garment,
+                                                real_view)
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, build_segmenter
 
 
@@ -60,6 +61,7 @@ class TrainSegmenterConfig:
     pattern_share: float = 0.0              # share of composites laid on a drawn print instead of a photo
     garment_print_share: float = 0.0        # share of garments (real views and composites) re-made in a drawn print
     garment_band_share: float = 0.0         # share of garments (real views and composites) given a band of another colour
+    garment_flat_share: float = 0.0         # share of garments (real views and composites) drawn flat (a filled silhouette)
     hanger_share: float = 0.0               # share of composited single tops and dresses drawn on a hanger
     underlay_share: float = 0.0             # share of composites with a cloth, board or box drawn under the garments
     extra_backgrounds: int = 0              # backgrounds also cut from this many unlabelled training-split photos
@@ -97,7 +99,11 @@ PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"},
            # and bands of another colour on garments (waistbands, hems, panels), which the cloths taught it to cut
            "small-banded": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
                             "extra_backgrounds": 1500, "garment_print_share": 0.3, "hanger_share": 0.5,
-                            "underlay_share": 0.35, "garment_band_share": 0.3}}
+                            "underlay_share": 0.35, "garment_band_share": 0.3},
+           # and flat-drawn garments (filled silhouettes), which the flat drawn cloths taught it to cut
+           "small-flat": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
+                          "extra_backgrounds": 1500, "garment_print_share": 0.3, "hanger_share": 0.5,
+                          "underlay_share": 0.35, "garment_band_share": 0.3, "garment_flat_share": 0.15}}
 
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
@@ -197,13 +203,16 @@ def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], 
     if rng.random() < config.composite_share:
         return composite_view(cutouts, backgrounds, config.side, rng, pattern_share=config.pattern_share,
                               garment_print_share=config.garment_print_share, hanger_share=config.hanger_share,
-                              underlay_share=config.underlay_share, garment_band_share=config.garment_band_share)
+                              underlay_share=config.underlay_share, garment_band_share=config.garment_band_share,
+                              garment_flat_share=config.garment_flat_share)
     item = items[rng.integers(len(items))]
     photo = item["photo"]
     if config.garment_print_share > 0 and rng.random() < config.garment_print_share:  # no draw when off: same views as before
         photo = printed_garment(photo, item["mask"], rng)
     if config.garment_band_share > 0 and rng.random() < config.garment_band_share:
         photo = banded_garment(photo, item["mask"], rng)
+    if config.garment_flat_share > 0 and rng.random() < config.garment_flat_share:
+        photo = flat_garment(photo, item["mask"], rng)
     return real_view(photo, item["mask"], config.side, rng)
 
 
