@@ -5,6 +5,9 @@ Real views teach what real backgrounds look like (beds, floors, papers, hangers 
 background); composites of the same garments on other photos' backgrounds and on drawn gradients
 add placements, pairs (shoes) and backgrounds the garment never lay on, including busy ones
 (drawn prints: dots, camouflage, marble, checks) so that a textured blanket is not taken for cloth.
+Composites can also carry drawn clutter as background (hangers, cloths under the garment:
+:mod:`fashiongen.training.segmenter_clutter`), and garments can be re-made printed, banded or flat
+so that none of those looks reads as "not garment".
 """
 
 from __future__ import annotations
