@@ -101,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = state["config"]
     provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
                   f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
-                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites; VGG16: {state.get('weights_source', '')}"
-                  + (f"; {state['trained_on']}" if state.get("trained_on") else ""))
+                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites; VGG16: {state.get('weights_source', '')}")
     metadata = {"side": str(args.side), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
                 "config": json.dumps(trainer), "step": str(state["step"])}
     try:

@@ -109,6 +109,6 @@ def draw_underlay(image: np.ndarray, placements: list[tuple[int, int, int, int]]
     cv2.fillPoly(shape, [np.round(corners * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
     alpha = shape.astype(np.float32)[..., None] / 255
     fill = _underlay_fill(side, side, backgrounds, rng) * rng.uniform(0.75, 1.2)
-    shadow = cv2.GaussianBlur(shape.astype(np.float32) / 255, (0, 0), sigmaX=side * 0.01)[..., None]
+    shadow = cv2.GaussianBlur(alpha[..., 0], (0, 0), sigmaX=side * 0.01)[..., None]
     image *= 1 - 0.3 * np.clip(shadow * (1 - alpha) * 2, 0, 1)  # a thin shadow just outside its edge
     image[:] = fill * alpha + image * (1 - alpha)

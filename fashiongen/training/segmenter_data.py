@@ -129,6 +129,21 @@ def flat_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) 
     return np.clip(flat * alpha + image.astype(np.float32) * (1 - alpha) + 0.5, 0, 255).astype(np.uint8)
 
 
+def garment_variant(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, print_share: float = 0.0,
+                    band_share: float = 0.0, flat_share: float = 0.0) -> np.ndarray:
+    """The garment, ``print_share`` of the time re-made in a print (:func:`printed_garment`), then
+    ``band_share`` of the time given a band (:func:`banded_garment`), then ``flat_share`` of the time
+    drawn flat (:func:`flat_garment`). A share of 0 draws no random number, so presets without it
+    draw exactly the views they drew before it existed. Shapes as those functions'."""
+    if print_share > 0 and rng.random() < print_share:
+        image = printed_garment(image, mask, rng)
+    if band_share > 0 and rng.random() < band_share:
+        image = banded_garment(image, mask, rng)
+    if flat_share > 0 and rng.random() < flat_share:
+        image = flat_garment(image, mask, rng)
+    return image
+
+
 def _plain_background(side: int, rng: np.random.Generator) -> np.ndarray:
     """A smooth two-colour gradient, the way a sheet or wall looks under uneven light."""
     start = rng.uniform(0, 255, 3)
@@ -191,13 +206,8 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
         new_height = int(np.clip(round(cut_height * factor / stretch), 4, side))
         piece = cv2.resize(cutout.image, (new_width, new_height), interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(cutout.mask, (new_width, new_height), interpolation=cv2.INTER_LINEAR)
-        if garment_print_share > 0 and rng.random() < garment_print_share:  # no draw when off: same composites as before
-            piece = printed_garment(piece, alpha, rng)
-        if garment_band_share > 0 and rng.random() < garment_band_share:
-            piece = banded_garment(piece, alpha, rng)
-        if garment_flat_share > 0 and rng.random() < garment_flat_share:
-            piece = flat_garment(piece, alpha, rng)
-        piece = piece.astype(np.float32)
+        piece = garment_variant(piece, alpha, rng, garment_print_share, garment_band_share,
+                                garment_flat_share).astype(np.float32)
         if rng.random() < 0.5:
             piece, alpha = piece[:, ::-1], alpha[:, ::-1]
         piece = _exposure(piece, rng)
@@ -209,7 +219,7 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
         y0 = int(rng.integers(0, side - new_height + 1))
         pieces.append((piece, alpha, x0, y0, cutout.label))
     placements = [(x0, y0, piece.shape[1], piece.shape[0]) for piece, _, x0, y0, _ in pieces]
-    # Like the print share: no random number is drawn for a share that is off, so existing presets draw the same views.
+    # As for the garment variants: no random number is drawn for a share that is off.
     if underlay_share > 0 and rng.random() < underlay_share:
         draw_underlay(image, placements, backgrounds, rng)
     if hanger_share > 0 and not pair and pieces[0][4] in HANGER_LABELS and rng.random() < hanger_share:

@@ -5,7 +5,7 @@
 
 Building the training set needs the dataset's photos and a GrabCut pass over each (minutes); a GPU
 machine may have neither. The pack holds exactly what :func:`train_segmenter.training_set` returns,
-photos and backgrounds as JPEG (quality 95), masks as 8-bit PNG, so it is about 20 MB for the
+photos and backgrounds as JPEG (quality 95), masks as 8-bit PNG, so it is about 14 MB for the
 small-busy preset instead of 400 MB of pickles. It holds dataset pixels: keep it under ``runs/``
 (ignored), never commit it.
 """

@@ -40,8 +40,7 @@ from fashiongen.metrics.mask_benchmark import background_from, cutout_of
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, verdicts_on, work_photo
 from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
                                       prepare_run_dir, save_checkpoint)
-from fashiongen.training.segmenter_data import (banded_garment, composite_view, flat_garment, printed_garment,
-                                                real_view)
+from fashiongen.training.segmenter_data import composite_view, garment_variant, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, build_segmenter
 
 
@@ -85,25 +84,19 @@ class TrainSegmenterConfig:
         return SegmenterConfig(last_block=self.last_block, tune_from=self.tune_from, widths=widths)
 
 
-PRESETS = {"main": {}, "small": {"last_block": 4, "widths": "128,64,32"},
-           # busier backgrounds: drawn prints and 1,500 more photo backgrounds, half the batch composites
-           "small-busy": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
-                          "extra_backgrounds": 1500},
-           # and printed garments, so that a print alone does not read as background
-           "small-printed": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
-                             "extra_backgrounds": 1500, "garment_print_share": 0.3},
-           # and hangers and cloths under the garments drawn as background: what the shipped mask still keeps
-           "small-cluttered": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
-                               "extra_backgrounds": 1500, "garment_print_share": 0.3, "hanger_share": 0.5,
-                               "underlay_share": 0.35},
-           # and bands of another colour on garments (waistbands, hems, panels), which the cloths taught it to cut
-           "small-banded": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
-                            "extra_backgrounds": 1500, "garment_print_share": 0.3, "hanger_share": 0.5,
-                            "underlay_share": 0.35, "garment_band_share": 0.3},
+_SMALL = {"last_block": 4, "widths": "128,64,32"}
+# busier backgrounds: drawn prints and 1,500 more photo backgrounds, half the batch composites
+_BUSY = {**_SMALL, "composite_share": 0.5, "pattern_share": 0.3, "extra_backgrounds": 1500}
+# and printed garments, so that a print alone does not read as background
+_PRINTED = {**_BUSY, "garment_print_share": 0.3}
+# and hangers and cloths under the garments drawn as background: what the shipped mask still keeps
+_CLUTTERED = {**_PRINTED, "hanger_share": 0.5, "underlay_share": 0.35}
+# and bands of another colour on garments (waistbands, hems, panels), which the cloths taught it to cut
+_BANDED = {**_CLUTTERED, "garment_band_share": 0.3}
+PRESETS = {"main": {}, "small": _SMALL, "small-busy": _BUSY, "small-printed": _PRINTED, "small-cluttered": _CLUTTERED,
+           "small-banded": _BANDED,
            # and flat-drawn garments (filled silhouettes), which the flat drawn cloths taught it to cut
-           "small-flat": {"last_block": 4, "widths": "128,64,32", "composite_share": 0.5, "pattern_share": 0.3,
-                          "extra_backgrounds": 1500, "garment_print_share": 0.3, "hanger_share": 0.5,
-                          "underlay_share": 0.35, "garment_band_share": 0.3, "garment_flat_share": 0.15}}
+           "small-flat": {**_BANDED, "garment_flat_share": 0.15}}
 
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
@@ -206,13 +199,8 @@ def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], 
                               underlay_share=config.underlay_share, garment_band_share=config.garment_band_share,
                               garment_flat_share=config.garment_flat_share)
     item = items[rng.integers(len(items))]
-    photo = item["photo"]
-    if config.garment_print_share > 0 and rng.random() < config.garment_print_share:  # no draw when off: same views as before
-        photo = printed_garment(photo, item["mask"], rng)
-    if config.garment_band_share > 0 and rng.random() < config.garment_band_share:
-        photo = banded_garment(photo, item["mask"], rng)
-    if config.garment_flat_share > 0 and rng.random() < config.garment_flat_share:
-        photo = flat_garment(photo, item["mask"], rng)
+    photo = garment_variant(item["photo"], item["mask"], rng, config.garment_print_share, config.garment_band_share,
+                            config.garment_flat_share)
     return real_view(photo, item["mask"], config.side, rng)
 
 
