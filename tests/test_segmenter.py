@@ -97,7 +97,11 @@ def test_flat_garment_fills_the_silhouette_with_one_colour():
         flat = flat_garment(photo, mask, np.random.default_rng(seed))
         assert flat.shape == photo.shape and np.array_equal(flat[mask == 0], photo[mask == 0])
         inner = flat[12:68, 12:48].reshape(-1, 3).astype(float)  # inside the outline
-        assert inner.std(axis=0).max() < 0.35 * photo[mask > 0].astype(float).std()
+        # one colour with a faint shading at most, but for the drawn seams (thin lines, a small share)
+        fill = np.median(inner, axis=0)
+        near = np.abs(inner - fill).max(axis=1) < 0.5 * photo[mask > 0].astype(float).std()
+        assert near.mean() > 0.8
+        assert inner[near].std(axis=0).max() < 0.35 * photo[mask > 0].astype(float).std()
 
 
 def test_hanger_stands_above_the_garment_and_clutter_is_background():
@@ -111,9 +115,14 @@ def test_hanger_stands_above_the_garment_and_clutter_is_background():
     high = np.full((100, 100, 3), 128, np.float32)
     draw_hanger(high, (30, 2, 40, 50), np.random.default_rng(0))
     assert (high == 128).all()  # no room above the garment: no hanger
-    under = np.full((100, 100, 3), 128, np.float32)
-    draw_underlay(under, [placement], [], np.random.default_rng(0))
-    assert np.abs(under[65, 50] - 128).max() > 1  # drawn under the garment's middle
+    for seed in range(6):
+        under = np.full((100, 100, 3), 128, np.float32)
+        draw_underlay(under, [placement], [], np.random.default_rng(seed))
+        assert np.abs(under[65, 50] - 128).max() > 1  # drawn under the garment's middle
+        # A cloth (no photo textures given) is never flat: folds and grain, so a flat-coloured
+        # garment drawing does not look like one.
+        cloth = under[45:85, 35:65].mean(axis=2)
+        assert cloth.std() / cloth.mean() > 0.06
 
     # In a composite both are background: the truth is the garment's alone, the same as without them.
     cutout = Cutout(np.full((40, 30, 3), (200, 40, 40), np.uint8), np.ones((40, 30), np.float32), "Shirt")

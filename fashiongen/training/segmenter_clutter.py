@@ -65,32 +65,64 @@ def draw_hanger(image: np.ndarray, placement: tuple[int, int, int, int], rng: np
 
 
 def _wrinkled_cloth(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    """A plain cloth under uneven light with soft folds: (height, width, 3) float32."""
+    """A plain cloth under uneven light: soft folds running one way, a fine weave or knit grain and a
+    broad light fall-off, (height, width, 3) float32. Never flat: a flat-coloured region under a garment
+    is what a flat garment drawing looks like, and cloths drawn flat taught a network to cut those."""
     colour = rng.uniform(0, 255, 3)
-    noise = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0),
-                             sigmaX=max(1.0, min(height, width) * rng.uniform(0.03, 0.12)))
-    noise /= max(float(noise.std()), 1e-6)
-    shading = 1 + rng.uniform(0.03, 0.15) * noise
+    size = min(height, width)
+    # Folds: noise stretched along a random direction (a fold is long and narrow), then rotated.
+    along, across = size * rng.uniform(0.15, 0.4), size * rng.uniform(0.015, 0.05)
+    big = int(np.ceil(np.hypot(height, width))) + 1
+    folds = cv2.GaussianBlur(rng.normal(0, 1, (big, big)).astype(np.float32), (0, 0), sigmaX=along, sigmaY=across)
+    turn = cv2.getRotationMatrix2D((big / 2, big / 2), float(rng.uniform(0, 180)), 1.0)
+    folds = cv2.warpAffine(folds, turn, (big, big))[(big - height) // 2:(big - height) // 2 + height,
+                                                    (big - width) // 2:(big - width) // 2 + width]
+    folds /= max(float(folds.std()), 1e-6)
+    light = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), sigmaX=size * 0.25)
+    light /= max(float(light.std()), 1e-6)
+    grain = rng.normal(0, 1, (height, width)).astype(np.float32)
+    if rng.random() < 0.5:  # a weave: the grain lines up along the threads
+        grain = cv2.GaussianBlur(grain, (0, 0), sigmaX=float(rng.uniform(1.5, 3)), sigmaY=0.6)
+    grain /= max(float(grain.std()), 1e-6)
+    shading = (1 + rng.uniform(0.08, 0.25) * folds + rng.uniform(0.03, 0.12) * light
+               + rng.uniform(0.02, 0.07) * grain)
     return (colour[None, None] * shading[..., None]).astype(np.float32)
 
 
-def _underlay_fill(height: int, width: int, backgrounds: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def _underlay_fill(height: int, width: int, backgrounds: list[np.ndarray], rng: np.random.Generator
+                   ) -> tuple[np.ndarray, bool]:
+    """What lies under the garment -> (fill (height, width, 3) float32, soft: whether it drapes)."""
     kind = rng.random()
     if kind < 0.45 or not backgrounds:
-        return _wrinkled_cloth(height, width, rng)
+        return _wrinkled_cloth(height, width, rng), True
     if kind < 0.7:  # a patterned towel or table cloth
-        return draw_pattern(random_spec(rng, min_scale=4, max_scale=40), width, height).astype(np.float32)
+        return draw_pattern(random_spec(rng, min_scale=4, max_scale=40), width, height).astype(np.float32), True
     source = backgrounds[rng.integers(len(backgrounds))]  # another texture: a board, a rug, a cushion
     crop = int(min(source.shape[:2]) * rng.uniform(0.2, 0.6))
     y, x = rng.integers(0, source.shape[0] - crop + 1), rng.integers(0, source.shape[1] - crop + 1)
-    return cv2.resize(source[y:y + crop, x:x + crop], (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    patch = cv2.resize(source[y:y + crop, x:x + crop], (width, height), interpolation=cv2.INTER_AREA)
+    return patch.astype(np.float32), False
+
+
+def _wavy(corners: np.ndarray, amplitude: float, rng: np.random.Generator) -> np.ndarray:
+    """The quadrilateral ``corners`` (4, 2) as a polygon whose sides wander by up to about
+    ``amplitude`` pixels, smoothly, as a draped cloth's edge does -> (N, 2)."""
+    points = []
+    for start, end in zip(corners, np.roll(corners, -1, axis=0)):
+        steps = 24
+        t = np.linspace(0, 1, steps, endpoint=False)
+        normal = np.array([-(end - start)[1], (end - start)[0]]) / max(float(np.linalg.norm(end - start)), 1e-6)
+        # A few low sine waves, zero at the corners so neighbouring sides meet.
+        offset = sum(rng.uniform(-1, 1) * np.sin(np.pi * k * t) / k for k in (1, 2, 3)) * amplitude
+        points.append(start[None] + t[:, None] * (end - start)[None] + offset[:, None] * normal[None])
+    return np.concatenate(points)
 
 
 def draw_underlay(image: np.ndarray, placements: list[tuple[int, int, int, int]], backgrounds: list[np.ndarray],
                   rng: np.random.Generator) -> None:
     """A cloth, board or box lying under the garments: a slightly rotated quadrilateral around their
-    joint box, each side from a little inside the garments to well beyond them, with its own exposure
-    and a soft shadow at its edge."""
+    joint box, each side from a little inside the garments to well beyond them (a cloth's sides
+    wavy, a board's straight), with its own exposure and a soft shadow at its edge."""
     side = image.shape[0]
     left = min(x for x, _, _, _ in placements)
     top = min(y for _, y, _, _ in placements)
@@ -105,10 +137,13 @@ def draw_underlay(image: np.ndarray, placements: list[tuple[int, int, int, int]]
     angle = np.deg2rad(rng.uniform(-15, 15))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     corners = (corners - centre) @ rotation.T + centre
+    fill, soft = _underlay_fill(side, side, backgrounds, rng)
+    if soft:
+        corners = _wavy(corners, span * rng.uniform(0.01, 0.06), rng)
     shape = np.zeros((side, side), np.uint8)
     cv2.fillPoly(shape, [np.round(corners * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
     alpha = shape.astype(np.float32)[..., None] / 255
-    fill = _underlay_fill(side, side, backgrounds, rng) * rng.uniform(0.75, 1.2)
+    fill *= rng.uniform(0.75, 1.2)
     shadow = cv2.GaussianBlur(alpha[..., 0], (0, 0), sigmaX=side * 0.01)[..., None]
     image *= 1 - 0.3 * np.clip(shadow * (1 - alpha) * 2, 0, 1)  # a thin shadow just outside its edge
     image[:] = fill * alpha + image * (1 - alpha)

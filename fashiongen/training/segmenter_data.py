@@ -110,10 +110,13 @@ def banded_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator
 
 def flat_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The garment as a flat drawing: its silhouette filled with one colour (a faint shading at most),
-    sometimes outlined, as in a designer's flat sketch or a product render.
+    sometimes outlined, often with drawn seams (a waistline, yoke or placket: lines across or down it,
+    in the outline's colour or as a gap of the paper's), as in a designer's flat sketch or a product
+    render.
 
-    Drawn cloths under garments are flat quadrilaterals; without flat garments beside them a network
-    also calls a flat-coloured garment drawing background. ``image`` (h, w, 3) uint8 RGB, ``mask``
+    Drawn cloths under garments have edges too; without flat garments beside them a network also
+    calls a flat-coloured garment drawing background, and without seams it cuts such a drawing along
+    its seam (read as the edge of a garment lying on a cloth). ``image`` (h, w, 3) uint8 RGB, ``mask``
     (h, w) float32 in [0, 1] -> (h, w, 3) uint8, unchanged where ``mask`` is 0.
     """
     alpha = np.clip(mask, 0, 1)[..., None]
@@ -123,9 +126,26 @@ def flat_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) 
     mean_grey = max(float(grey[inside].mean()), 1.0) if inside.any() else 1.0
     shading = 1 + rng.uniform(0, 0.3) * (grey / mean_grey - 1)  # a faint trace of the photo's folds at most
     flat = np.clip(colour * shading, 0, 255)
+    line_colour = np.full(3, rng.uniform(0, 80), np.float32)
     if rng.random() < 0.5:  # an outline, as drawn
         edge = cv2.morphologyEx(inside.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
-        flat[edge] = rng.uniform(0, 80)
+        flat[edge] = line_colour
+    ys, xs = np.nonzero(inside)
+    if len(xs) and rng.random() < 0.6:
+        seams = np.zeros(mask.shape, np.uint8)
+        top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+        for _ in range(int(rng.integers(1, 4))):
+            width = int(rng.integers(1, 4))
+            if rng.random() < 0.7:  # across: a waistline, a yoke, a hem's stitching
+                y = int(rng.uniform(top + 0.15 * (bottom - top), bottom - 0.1 * (bottom - top)))
+                cv2.line(seams, (int(left), y), (int(right), y + int(rng.integers(-3, 4))), 1, width)
+            else:  # down: a placket or a fly
+                x = int(rng.uniform(left + 0.3 * (right - left), right - 0.3 * (right - left)))
+                cv2.line(seams, (x, int(top)), (x + int(rng.integers(-3, 4)), int(bottom)), 1, width)
+        # In the outline's colour, or a gap showing the paper behind (the colour just outside the garment).
+        ring = (cv2.dilate(inside.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & ~inside
+        paper = image[ring].astype(np.float32).mean(axis=0) if ring.any() else line_colour
+        flat[(seams > 0) & inside] = paper if rng.random() < 0.5 else line_colour
     return np.clip(flat * alpha + image.astype(np.float32) * (1 - alpha) + 0.5, 0, 255).astype(np.uint8)
 
 
