@@ -66,7 +66,7 @@ def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> 
     return {"grabcut": grabcut.astype(np.uint8), "net": net,
             "mix": clean_mask(((probability > 0.85) | (grabcut & (probability > 0.15))).astype(np.uint8), DEFAULT_RULES),
             "seeded": seeded,
-            "removals": _removals(grabcut.astype(np.uint8), seeded, DEFAULT_RULES),  # as _learned_removals, seeded once
+            "removals": _removals(photo, grabcut.astype(np.uint8), seeded, DEFAULT_RULES),  # as _learned_removals, seeded once
             "cut": clean_mask((grabcut & (cv2.dilate(net, np.ones((7, 7), np.uint8)) > 0)).astype(np.uint8), DEFAULT_RULES)}
 
 

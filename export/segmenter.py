@@ -88,6 +88,21 @@ def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, i
     return check_parity(wrapper, path, input_sets, TOLERANCE)
 
 
+def training_chain(config: dict, depth: int = 5) -> str:
+    """", fine-tuned from A (S steps x B views of P px), itself from ...": the runs a fine-tuned
+    segmenter started from (``--init-from``), read from their checkpoints where they are still on
+    this machine, so the exported file says what it was trained on; "" for a run from ImageNet."""
+    parent = config.get("init_from")
+    if not parent or depth == 0:
+        return ""
+    if not Path(parent).is_file():
+        return f", fine-tuned from {parent} (not on this machine)"
+    state = load_checkpoint(parent)
+    earlier = state["config"]
+    return (f", fine-tuned from {parent} ({state['step']} steps x {earlier['batch_size']} views of "
+            f"{earlier['side']} px){training_chain(earlier, depth - 1).replace(', fine-tuned from', ', itself from')}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default="runs/segmenter-busy/checkpoint.pt", help="training checkpoint")
@@ -101,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     trainer = state["config"]
     provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
                   f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
-                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites; VGG16: {state.get('weights_source', '')}")
+                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites"
+                  f"{training_chain(trainer)}; VGG16: {state.get('weights_source', '')}")
     metadata = {"side": str(args.side), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
                 "config": json.dumps(trainer), "step": str(state["step"])}
     try:

@@ -280,7 +280,8 @@ class LearnedSegmenter:
     @property
     def mask_version(self) -> str:
         """Names the automatic mask made with this model, for restyle recipes and mask verdicts."""
-        return f"learned-2:{MASK_VERSION.split(':')[1]}:{self.model.sha256[:10]}"
+        removal = hashlib.sha256(repr(REMOVAL_RULES).encode()).hexdigest()[:6]
+        return f"learned-3:{MASK_VERSION.split(':')[1]}:{removal}:{self.model.sha256[:10]}"
 
     def probability(self, image: np.ndarray) -> np.ndarray:
         """(h, w, 3) uint8 RGB -> (h, w) float32 garment probability in [0, 1]."""
@@ -325,13 +326,83 @@ def _learned_removals(small: np.ndarray, mask: np.ndarray, probability: np.ndarr
         seeded = _seeded_grabcut(small, probability, rules)
     except GarmentNotFound:  # the network sees garment everywhere or nowhere: no colour model to seed
         return mask
-    return _removals(mask, seeded, rules)
+    return _removals(small, mask, seeded, rules)
 
 
-def _removals(mask: np.ndarray, seeded: np.ndarray, rules: MaskRules) -> np.ndarray:
-    """The (h, w) {0, 1} ``mask`` where the seeded GrabCut's mask also holds; ``mask`` when that is empty."""
+@dataclass(frozen=True)
+class RemovalRules:
+    """Which of the pixels the network removed from colour's mask come back: those of the garment's
+    own colours, joined to the kept garment across a line that is in good part no edge at all (a
+    patch cut out of a tee, a waistband, the lower half of a flat drawing), not a thing of other
+    colours or behind a real edge (a card, a hanger's clips, a teddy, paper between trouser legs)."""
+    garment_clusters: int = 8       # colour clusters (Lab k-means) describing what is kept
+    colour_distance: float = 12.0   # a pixel has a garment colour this close (Lab) to a cluster
+    edge_ratio: float = 1.6         # a point of the joining line is no edge below this many times
+                                    # the texture of the garment and the region...
+    weak_share: float = 0.4         # ...and a region returns when this share of its line is no edge
+    min_region: int = 30            # smaller regions stay removed (pixels at the work size)
+
+
+REMOVAL_RULES = RemovalRules()
+
+
+def _garment_coloured(lab: np.ndarray, kept: np.ndarray, rules: RemovalRules) -> np.ndarray:
+    """(h, w) bool: pixels whose Lab colour lies near one of the ``kept`` garment's colour clusters."""
+    pixels = lab[kept]
+    if len(pixels) > 4000:  # plenty to describe its colours; keeps k-means fast on big garments
+        pixels = pixels[np.random.default_rng(0).choice(len(pixels), 4000, replace=False)]
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    clusters = min(rules.garment_clusters, len(pixels))
+    _, _, centres = cv2.kmeans(pixels, clusters, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    distance = np.sqrt(((lab[:, :, None, :] - centres[None, None]) ** 2).sum(axis=-1)).min(axis=-1)
+    return distance < rules.colour_distance
+
+
+def _joined_without_edge(edges: np.ndarray, kept: np.ndarray, region: np.ndarray, rules: RemovalRules) -> bool:
+    """Whether ``region`` touches the ``kept`` garment along a line that is in good part no edge."""
+    ring = np.ones((3, 3), np.uint8)
+    contact = cv2.dilate(region.astype(np.uint8), ring).astype(bool) & kept
+    if not contact.any():
+        return False
+    line = cv2.dilate(contact.astype(np.uint8), ring).astype(bool)  # both sides of it
+    inner = (region | kept) & ~line
+    if not inner.any():
+        return False
+    return bool((edges[line] < rules.edge_ratio * edges[inner].mean()).mean() >= rules.weak_share)
+
+
+def _removals(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, rules: MaskRules,
+              removal_rules: RemovalRules = REMOVAL_RULES) -> np.ndarray:
+    """The (h, w) {0, 1} ``mask`` where the seeded GrabCut's mask also holds, but for removed pixels
+    that are the garment's own cloth by colour and edge (:class:`RemovalRules`); ``mask`` when
+    nothing is kept. ``small`` is the (h, w, 3) uint8 RGB work image.
+
+    Why: a network that learnt "a region of one colour at a garment's edge can be a cloth under
+    it" cuts patches out of garments and flat drawings (docs/garment-mask.md, thirteenth session).
+    Judged per pixel, not per removed region, because one removed region often holds both (a
+    drawing's lower half and the paper under its hem).
+    """
     kept = clean_mask(mask & seeded, rules)
-    return kept if kept.any() else mask
+    if not kept.any():
+        return mask
+    removed = (mask & (1 - kept)).astype(bool)
+    if removed.sum() < removal_rules.min_region:
+        return kept
+    garment = kept.astype(bool)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    candidate = (removed & _garment_coloured(lab, garment, removal_rules)).astype(np.uint8)
+    candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))  # no single pixels
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    edges = _edge_strength(small)
+    restored = kept.copy()
+    for index in range(1, count):
+        if stats[index, cv2.CC_STAT_AREA] < removal_rules.min_region:
+            continue
+        region = labels == index
+        if _joined_without_edge(edges, garment, region, removal_rules):
+            restored[region] = 1
+    return clean_mask(restored, rules)
 
 
 def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,

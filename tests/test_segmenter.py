@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from export.segmenter import export_segmenter
+from export.segmenter import export_segmenter, training_chain
 from fashiongen.devtools import draw_garment
 from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_removals, garment_mask, mask_version
 from fashiongen.metrics.mask_benchmark import Cutout
@@ -20,6 +20,7 @@ from fashiongen.training.segmenter_clutter import draw_hanger, draw_underlay
 from fashiongen.training.segmenter_data import banded_garment, composite_view, flat_garment, printed_garment, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
+from fashiongen.training.runs import save_slim_checkpoint
 from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train, training_set
 from fashiongen.training.vgg import VGG16Features
 
@@ -225,6 +226,22 @@ def test_learned_removals_only_remove_and_keep_colours_mask_when_the_network_see
     assert np.array_equal(nothing, grabcut)  # the network saw no garment: colour's mask stays
 
 
+def test_learned_removals_give_back_a_patch_cut_out_of_the_garment_itself():
+    rng = np.random.default_rng(1)
+    photo = np.full((60, 80, 3), 200, np.uint8)
+    photo[10:50, 10:45] = (40, 60, 120)   # one garment; the network cuts its right part away
+    photo[50:58, 10:28] = (230, 60, 40)   # a red card under its hem, also cut
+    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+    grabcut = np.zeros((60, 80), np.uint8)
+    grabcut[10:50, 10:45] = 1
+    grabcut[50:58, 10:28] = 1
+    probability = np.zeros((60, 80), np.float32)
+    probability[10:50, 10:30] = 0.99
+    kept = _learned_removals(photo, grabcut, probability, DEFAULT_RULES)
+    assert kept[12:48, 12:43].all()       # the garment's own colour, no edge along the cut: it returns
+    assert not kept[51:58, 10:28].any()   # another colour against a real edge: it stays removed
+
+
 def _on_paper(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A drawn shirt with a sheet of white paper under its hem -> (photo, shirt, paper beside the shirt)."""
     photo = draw_garment(192, 256, seed=seed).copy()
@@ -257,7 +274,7 @@ def test_learned_segmenter_runs_any_photo_size(tmp_path):
         probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
         assert probability.shape == shape[:2] and probability.dtype == np.float32
         assert 0.0 <= probability.min() and probability.max() <= 1.0
-    assert segmenter.mask_version.startswith("learned-2:") and segmenter.mask_version != mask_version(None)
+    assert segmenter.mask_version.startswith("learned-3:") and segmenter.mask_version != mask_version(None)
     mask = garment_mask(draw_garment(), segmenter=segmenter)  # a random network: the app still gets a mask
     assert mask.shape == (260, 200)
 
@@ -281,3 +298,15 @@ def test_shipped_pipeline_uses_the_segmenter_and_says_where_it_runs():
     assert pipeline.mask_version == pipeline.segmenter.mask_version != mask_version(None)
     photo, _, paper = _on_paper(0)
     assert (pipeline.auto_mask(photo) > 0.5)[paper].mean() < 0.05
+
+
+def test_export_names_the_runs_a_fine_tuned_segmenter_started_from(tmp_path):
+    assert training_chain({"init_from": None}) == ""  # trained from ImageNet's VGG16: nothing to name
+    first = save_slim_checkpoint(tmp_path / "first.pt", model={}, step=10000,
+                                 config={"batch_size": 32, "side": 192, "init_from": None})
+    second = save_slim_checkpoint(tmp_path / "second.pt", model={}, step=240,
+                                  config={"batch_size": 12, "side": 192, "init_from": str(first)})
+    chain = training_chain({"init_from": str(second)})
+    assert chain == (f", fine-tuned from {second} (240 steps x 12 views of 192 px), "
+                     f"itself from {first} (10000 steps x 32 views of 192 px)")
+    assert training_chain({"init_from": str(tmp_path / "gone.pt")}).endswith("(not on this machine)")
