@@ -27,7 +27,10 @@ of real photos and composites by :mod:`fashiongen.training.train_segmenter`) is 
 GrabCut is started from the network's probability, and the final mask is what both GrabCuts keep:
 the paper, board or floor that colour alone kept beside or between the garment's parts goes, and
 every edge is an image edge GrabCut found. It only removes: measured, the network's additions
-restored lost sleeves but also grew into blankets and sheets. Without one (the trend GAN's data
+restored lost sleeves but also grew into blankets and sheets. And what it removes comes back where
+it is the garment's own cloth (:class:`RemovalRules`: the kept garment's colours, joined to it
+across a line that is mostly no edge), since a network taught that cloths lie under garments also
+cuts patches out of garments and flat drawings. Without one (the trend GAN's data
 view, or a missing model file) the mask is the colour-only GrabCut above.
 """
 
