@@ -88,7 +88,7 @@ def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, i
     return check_parity(wrapper, path, input_sets, TOLERANCE)
 
 
-def training_chain(config: dict, depth: int = 5) -> str:
+def training_chain(config: dict, depth: int = 5, lead: str = "fine-tuned from") -> str:
     """", fine-tuned from A (S steps x B views of P px), itself from ...": the runs a fine-tuned
     segmenter started from (``--init-from``), read from their checkpoints where they are still on
     this machine, so the exported file says what it was trained on; "" for a run from ImageNet."""
@@ -96,11 +96,11 @@ def training_chain(config: dict, depth: int = 5) -> str:
     if not parent or depth == 0:
         return ""
     if not Path(parent).is_file():
-        return f", fine-tuned from {parent} (not on this machine)"
+        return f", {lead} {parent} (not on this machine)"
     state = load_checkpoint(parent)
     earlier = state["config"]
-    return (f", fine-tuned from {parent} ({state['step']} steps x {earlier['batch_size']} views of "
-            f"{earlier['side']} px){training_chain(earlier, depth - 1).replace(', fine-tuned from', ', itself from')}")
+    return (f", {lead} {parent} ({state['step']} steps x {earlier['batch_size']} views of "
+            f"{earlier['side']} px){training_chain(earlier, depth - 1, 'itself from')}")
 
 
 def main(argv: list[str] | None = None) -> int:

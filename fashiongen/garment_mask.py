@@ -349,8 +349,8 @@ class RemovalRules:
 REMOVAL_RULES = RemovalRules()
 
 
-def _garment_coloured(lab: np.ndarray, kept: np.ndarray, rules: RemovalRules) -> np.ndarray:
-    """(h, w) bool: pixels whose Lab colour lies near one of the ``kept`` garment's colour clusters."""
+def _garment_coloured(lab: np.ndarray, kept: np.ndarray, removed: np.ndarray, rules: RemovalRules) -> np.ndarray:
+    """(h, w) bool: ``removed`` pixels whose Lab colour lies near one of the ``kept`` garment's colour clusters."""
     pixels = lab[kept]
     if len(pixels) > 4000:  # plenty to describe its colours; keeps k-means fast on big garments
         pixels = pixels[np.random.default_rng(0).choice(len(pixels), 4000, replace=False)]
@@ -358,8 +358,10 @@ def _garment_coloured(lab: np.ndarray, kept: np.ndarray, rules: RemovalRules) ->
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
     clusters = min(rules.garment_clusters, len(pixels))
     _, _, centres = cv2.kmeans(pixels, clusters, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
-    distance = np.sqrt(((lab[:, :, None, :] - centres[None, None]) ** 2).sum(axis=-1)).min(axis=-1)
-    return distance < rules.colour_distance
+    distance = np.sqrt(((lab[removed][:, None, :] - centres[None]) ** 2).sum(axis=-1)).min(axis=-1)
+    coloured = np.zeros(removed.shape, bool)
+    coloured[removed] = distance < rules.colour_distance
+    return coloured
 
 
 def _joined_without_edge(edges: np.ndarray, kept: np.ndarray, region: np.ndarray, rules: RemovalRules) -> bool:
@@ -394,7 +396,7 @@ def _removals(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, rules: Ma
         return kept
     garment = kept.astype(bool)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
-    candidate = (removed & _garment_coloured(lab, garment, removal_rules)).astype(np.uint8)
+    candidate = _garment_coloured(lab, garment, removed, removal_rules).astype(np.uint8)
     candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))  # no single pixels
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
     edges = _edge_strength(small)

@@ -108,9 +108,8 @@ def _wavy(corners: np.ndarray, amplitude: float, rng: np.random.Generator) -> np
     """The quadrilateral ``corners`` (4, 2) as a polygon whose sides wander by up to about
     ``amplitude`` pixels, smoothly, as a draped cloth's edge does -> (N, 2)."""
     points = []
+    t = np.linspace(0, 1, 24, endpoint=False)  # 24 points along each side
     for start, end in zip(corners, np.roll(corners, -1, axis=0)):
-        steps = 24
-        t = np.linspace(0, 1, steps, endpoint=False)
         normal = np.array([-(end - start)[1], (end - start)[0]]) / max(float(np.linalg.norm(end - start)), 1e-6)
         # A few low sine waves, zero at the corners so neighbouring sides meet.
         offset = sum(rng.uniform(-1, 1) * np.sin(np.pi * k * t) / k for k in (1, 2, 3)) * amplitude
