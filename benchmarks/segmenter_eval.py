@@ -10,7 +10,9 @@ ways to use it:
 - ``mix``: confident net pixels (> 0.85), plus GrabCut's pixels where the net is unsure (> 0.15);
 - ``seeded``: GrabCut started from the net (certain where it is very sure, probable elsewhere);
 - ``cut``: GrabCut's mask inside the dilated net mask (it can only remove);
-- ``removals``: GrabCut's mask less what the seeded GrabCut leaves out (the app's mask since 2026-12-04).
+- ``removals``: the app's mask since 2026-12-04: GrabCut's mask (its gap removals vetoed where the net
+  is sure of garment) less what the seeded GrabCut leaves out, the garment's own cloth given back, a
+  whole garment colour lost that the net is sure of added.
 
 Printed: IoU against the right masks (a method that keeps right masks right scores near 1), and
 how many of the wrong masks a method changes at all (a wrong mask it leaves alone stays wrong).
@@ -36,7 +38,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from bench_mask import CANVAS, SIDE, draw_composite, scan_photos
-from fashiongen.garment_mask import DEFAULT_RULES, GarmentNotFound, _removals, _seeded_grabcut, clean_mask, garment_mask
+from fashiongen.garment_mask import (DEFAULT_RULES, GarmentNotFound, _lost_garments, _removals, _seeded_grabcut, clean_mask,
+                                     colour_mask, garment_mask)
 from fashiongen.images import make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import iou, pair_recall, tint
 from fashiongen.metrics.mask_verdicts import fold_of
@@ -60,13 +63,18 @@ def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> 
     """{method: (h, w) uint8 {0, 1} mask} for GrabCut and the five uses of the net."""
     net = clean_mask((probability > 0.5).astype(np.uint8), DEFAULT_RULES)
     try:
+        vetoed = colour_mask(photo, DEFAULT_RULES, probability)  # the app's: colour's gap removals the net vetoes
+    except GarmentNotFound:
+        vetoed = grabcut.astype(np.uint8)
+    try:
         seeded = _seeded_grabcut(photo, probability, DEFAULT_RULES)
     except GarmentNotFound:  # the net sees garment everywhere or nowhere: the app keeps colour's mask then
-        seeded = grabcut.astype(np.uint8)
+        seeded = vetoed
     return {"grabcut": grabcut.astype(np.uint8), "net": net,
             "mix": clean_mask(((probability > 0.85) | (grabcut & (probability > 0.15))).astype(np.uint8), DEFAULT_RULES),
             "seeded": seeded,
-            "removals": _removals(photo, grabcut.astype(np.uint8), seeded, DEFAULT_RULES),  # as _learned_removals, seeded once
+            # as the app's _learned_corrections, seeded once
+            "removals": _lost_garments(_removals(photo, vetoed, seeded, DEFAULT_RULES), seeded, probability, DEFAULT_RULES),
             "cut": clean_mask((grabcut & (cv2.dilate(net, np.ones((7, 7), np.uint8)) > 0)).astype(np.uint8), DEFAULT_RULES)}
 
 

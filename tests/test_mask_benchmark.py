@@ -30,6 +30,21 @@ def test_certain_mask_of_a_plain_photo_is_exact_and_textured_photos_are_refused(
     assert certain_mask(_textured((120, 160))) is None
 
 
+def test_a_garment_whose_body_matched_the_background_is_not_certain():
+    # A white vest on a white sheet: only its dark spots stand out, so the "mask" is a scatter of
+    # pieces, not a garment; a pair of shoes (two pieces) is still certain.
+    image = Image.new("RGB", (120, 160), (225, 220, 210))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([30, 40, 90, 120], fill=(228, 223, 214))  # the vest's body, the sheet's colour
+    for x, y in [(34, 44), (62, 48), (38, 74), (66, 80), (40, 100), (70, 104)]:
+        draw.ellipse([x, y, x + 14, y + 14], fill=(90, 50, 30))
+    assert certain_mask(np.array(image)) is None
+    pair = Image.new("RGB", (120, 160), (225, 220, 210))
+    ImageDraw.Draw(pair).rectangle([20, 50, 50, 110], fill=(30, 60, 140))
+    ImageDraw.Draw(pair).rectangle([70, 50, 100, 110], fill=(30, 60, 140))
+    assert certain_mask(np.array(pair)) is not None
+
+
 def test_a_perfect_mask_scores_one_and_a_pair_keeps_both_garments():
     cut = cutout_of(_plain_photo(), certain_mask(_plain_photo()), "Shoes")
     assert cut.image.shape[:2] == cut.mask.shape == (81, 61)

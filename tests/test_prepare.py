@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GarmentNotFound, _remove_gaps, _straight_share,
-                                     garment_mask, segment_garment)
+from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, REMOVAL_RULES, GarmentNotFound, _remove_gaps,
+                                     _straight_share, garment_mask, segment_garment)
 from fashiongen.images import ImageError
 from fashiongen.prepare import MARGIN, prepare_photo
 from fashiongen.training.data import load_split
@@ -135,6 +135,21 @@ def test_second_pass_removes_the_floor_between_legs_and_keeps_the_legs():
     second = _remove_gaps(image, first, DEFAULT_RULES)
     assert second[gap.astype(bool)].mean() < 0.2
     assert second[cv2.erode(trousers, np.ones((5, 5), np.uint8)).astype(bool)].mean() > 0.95
+
+
+def test_the_network_vetoes_a_gap_removal_only_where_it_is_sure_of_garment():
+    # Colour's second pass cannot tell floor seen through a gap from a print that shares the floor's
+    # colours; where the learned segmenter is sure (mean >= sure_garment) the region stays.
+    image, trousers, gap = _trousers_on_floor()
+    first = trousers | gap
+    probability = np.where(trousers.astype(bool), 0.99, 0.0).astype(np.float32)
+    probability[gap.astype(bool)] = 0.99
+    vetoed = _remove_gaps(image, first, DEFAULT_RULES, probability, REMOVAL_RULES.sure_garment)
+    assert vetoed[gap.astype(bool)].mean() > 0.95
+    probability[gap.astype(bool)] = 0.9  # likely garment, but not sure: colour's removal holds
+    unsure = _remove_gaps(image, first, DEFAULT_RULES, probability, REMOVAL_RULES.sure_garment)
+    assert unsure[gap.astype(bool)].mean() < 0.2
+    assert unsure[cv2.erode(trousers, np.ones((5, 5), np.uint8)).astype(bool)].mean() > 0.95
 
 
 def _shirt_beside_a_lit_tile() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

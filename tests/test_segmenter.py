@@ -13,7 +13,7 @@ from PIL import Image
 
 from export.segmenter import export_segmenter, training_chain
 from fashiongen.devtools import draw_garment
-from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_removals, garment_mask, mask_version
+from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_corrections, garment_mask, mask_version
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_clutter import draw_hanger, draw_underlay
@@ -209,7 +209,7 @@ def test_int8_export_parity(tmp_path):
     assert metadata["multiple"] == "4" and metadata["side"] == "32"
 
 
-def test_learned_removals_only_remove_and_keep_colours_mask_when_the_network_sees_nothing():
+def test_learned_corrections_remove_paper_and_keep_colours_mask_when_the_network_sees_nothing():
     rng = np.random.default_rng(0)
     photo = np.full((60, 80, 3), 200, np.uint8)
     photo[10:50, 10:30] = (40, 60, 120)   # the garment
@@ -219,14 +219,14 @@ def test_learned_removals_only_remove_and_keep_colours_mask_when_the_network_see
     grabcut[10:50, 10:45] = 1
     probability = np.zeros((60, 80), np.float32)
     probability[10:50, 10:30] = 0.99
-    kept = _learned_removals(photo, grabcut, probability, DEFAULT_RULES)
+    kept = _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)
     assert kept[12:48, 12:28].all() and not kept[10:50, 32:45].any()  # the paper goes, the garment stays
-    assert not (kept & ~grabcut.astype(bool)).any()                       # nothing is added
-    nothing = _learned_removals(photo, grabcut, np.zeros((60, 80), np.float32), DEFAULT_RULES)
+    assert not (kept & ~grabcut.astype(bool)).any()                       # nothing is added beside it
+    nothing = _learned_corrections(photo, grabcut, np.zeros((60, 80), np.float32), DEFAULT_RULES)
     assert np.array_equal(nothing, grabcut)  # the network saw no garment: colour's mask stays
 
 
-def test_learned_removals_give_back_a_patch_cut_out_of_the_garment_itself():
+def test_learned_corrections_give_back_a_patch_cut_out_of_the_garment_itself():
     rng = np.random.default_rng(1)
     photo = np.full((60, 80, 3), 200, np.uint8)
     photo[10:50, 10:45] = (40, 60, 120)   # one garment; the network cuts its right part away
@@ -237,9 +237,27 @@ def test_learned_removals_give_back_a_patch_cut_out_of_the_garment_itself():
     grabcut[50:58, 10:28] = 1
     probability = np.zeros((60, 80), np.float32)
     probability[10:50, 10:30] = 0.99
-    kept = _learned_removals(photo, grabcut, probability, DEFAULT_RULES)
+    kept = _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)
     assert kept[12:48, 12:43].all()       # the garment's own colour, no edge along the cut: it returns
     assert not kept[51:58, 10:28].any()   # another colour against a real edge: it stays removed
+
+
+def test_learned_corrections_add_a_whole_garment_colour_lost_only_where_the_network_is_sure():
+    rng = np.random.default_rng(2)
+    photo = np.full((100, 80, 3), 200, np.uint8)
+    photo[20:60, 8:32] = (40, 60, 120)     # a dark garment colour found
+    photo[20:60, 48:72] = (240, 238, 232)  # a white one beside it that colour lost
+    photo[86:100, 20:60] = (240, 238, 232)  # something white running out of the frame
+    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+    grabcut = np.zeros((100, 80), np.uint8)
+    grabcut[20:60, 8:32] = 1
+    probability = np.zeros((100, 80), np.float32)
+    probability[20:60, 8:32] = probability[20:60, 48:72] = probability[86:100, 20:60] = 0.99
+    corrected = _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)
+    assert corrected[22:58, 10:30].all() and corrected[22:58, 50:70].all()  # the lost garment comes in
+    assert not corrected[88:100, 22:58].any()  # a piece reaching the frame is not a garment lying in the photo
+    probability[20:60, 48:72] = 0.9  # likely, not sure: colour's mask stays as it was
+    assert not _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[20:60, 48:72].any()
 
 
 def _on_paper(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -274,7 +292,7 @@ def test_learned_segmenter_runs_any_photo_size(tmp_path):
         probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
         assert probability.shape == shape[:2] and probability.dtype == np.float32
         assert 0.0 <= probability.min() and probability.max() <= 1.0
-    assert segmenter.mask_version.startswith("learned-3:") and segmenter.mask_version != mask_version(None)
+    assert segmenter.mask_version.startswith("learned-4:") and segmenter.mask_version != mask_version(None)
     mask = garment_mask(draw_garment(), segmenter=segmenter)  # a random network: the app still gets a mask
     assert mask.shape == (260, 200)
 

@@ -40,7 +40,7 @@ def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def certain_mask(photo: np.ndarray, border: float = 0.04, max_residual: float = 10.0,
-                 threshold: float = 30.0, edge_contrast: float = 1.5) -> np.ndarray | None:
+                 threshold: float = 30.0, edge_contrast: float = 1.5, max_pieces: int = 2) -> np.ndarray | None:
     """The garment mask of a photo on a plain background, or None when the background is not plain.
 
     The background is modelled as a smooth colour gradient (a plane per CIELAB channel fitted to
@@ -48,7 +48,10 @@ def certain_mask(photo: np.ndarray, border: float = 0.04, max_residual: float = 
     it are garment. Refused (None) when the border does not fit the plane (residual std above
     ``max_residual``: a bed, floor or wall texture), when the garment touches the frame, or when
     its edge is not clearly brighter or darker or more colourful than the background
-    (20th percentile of the edge's distance below ``edge_contrast`` x ``threshold``).
+    (20th percentile of the edge's distance below ``edge_contrast`` x ``threshold``), or when the
+    mask falls into more than ``max_pieces`` pieces: a garment is one piece, or two for a pair of
+    shoes, so more means part of it matched the background (a white vest on a white sheet whose
+    print alone stood out, which pasted into a composite became floating spots called a garment).
     """
     h, w = photo.shape[:2]
     lab = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -64,6 +67,8 @@ def certain_mask(photo: np.ndarray, border: float = 0.04, max_residual: float = 
         return None
     distance = np.linalg.norm(residual, axis=2)
     mask = clean_mask((distance > threshold).astype(np.uint8))
+    if cv2.connectedComponents(mask, connectivity=8)[0] - 1 > max_pieces:
+        return None
     coverage = mask.mean()
     if not 0.05 <= coverage <= 0.8 or (mask & ring).any():
         return None
