@@ -162,6 +162,7 @@ def _remove_gaps(small: np.ndarray, first: np.ndarray, rules: MaskRules,
     mean probability over it is at least ``sure_garment``: colour cannot tell a print from a background
     that shares its colours (a floral shirt on a floral sheet, a striped dress on a striped sofa), the
     network can, and where it is that sure it is right (docs/garment-mask.md, fourteenth session).
+    The app passes ``RemovalRules.sure_garment``; the default 1.0 vetoes only where it is certain.
     """
     second = clean_mask(_grabcut(small, rules, _looks_like_border(small, rules)), rules) & first
     edges, outside, ring = _edge_strength(small), first == 0, np.ones((3, 3), np.uint8)
