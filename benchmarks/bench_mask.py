@@ -98,6 +98,7 @@ def current_mask(image: np.ndarray, segmenter_file: str = str(SEGMENTER_FILE)) -
 
 
 CURRENT = "current (corrected by the learned segmenter)"
+AUDIT_SEED_OFFSETS = (7, 13, 19, 25)  # audit-val-2 to audit-val-5, one added per round of judging
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
            "two passes (gaps, lines)": two_pass_mask, "+ straight edges (to the band)": inside_band_mask,
            "+ out to the frame (GrabCut only)": grabcut_only_mask,
@@ -226,14 +227,11 @@ def main(argv: list[str] | None = None) -> None:
             examples += [resize(tile, (96, 128)) for tile in row]
     Image.fromarray(make_grid(examples, 12)).save(out / "composites.png")
     Image.fromarray(audit_sheet(audit, current)).save(out / "audit-val.png")
-    second = more_audit(args.data, args.seed + 7, audit)
-    Image.fromarray(audit_sheet(second, current)).save(out / "audit-val-2.png")
-    third = more_audit(args.data, args.seed + 13, audit + second)
-    Image.fromarray(audit_sheet(third, current)).save(out / "audit-val-3.png")
-    fourth = more_audit(args.data, args.seed + 19, audit + second + third)
-    Image.fromarray(audit_sheet(fourth, current)).save(out / "audit-val-4.png")
-    fifth = more_audit(args.data, args.seed + 25, audit + second + third + fourth)
-    Image.fromarray(audit_sheet(fifth, current)).save(out / "audit-val-5.png")
+    seen = list(audit)
+    for number, offset in enumerate(AUDIT_SEED_OFFSETS, start=2):  # each sheet new photos, none seen before
+        photos = more_audit(args.data, args.seed + offset, seen)
+        Image.fromarray(audit_sheet(photos, current)).save(out / f"audit-val-{number}.png")
+        seen += photos
 
     pairs = len(next(iter(recalls.values())))
     print(f"\n{args.composites} composites ({pairs} pairs), canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
@@ -245,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<{width}}{values.mean():>10.3f}{(values >= 0.9).mean():>10.0%}{f'{lost}/{pairs}':>14}"
               f"{1000 * statistics.median(seconds[name]):>10.0f}")
     print(f"\nsheets in {out}: certain-cutouts.png, composites.png (image | one mask per method), "
-          "audit-val.png to audit-val-5.png (GrabCut only | current, pairs of tiles)")
+          f"audit-val.png to audit-val-{len(AUDIT_SEED_OFFSETS) + 1}.png (GrabCut only | current, pairs of tiles)")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from bench_mask import CANVAS, SIDE, draw_composite, scan_photos
-from fashiongen.garment_mask import (DEFAULT_RULES, GarmentNotFound, _lost_garments, _removals, _seeded_grabcut, clean_mask,
+from fashiongen.garment_mask import (DEFAULT_RULES, GarmentNotFound, _corrected_by, _seeded_grabcut, clean_mask,
                                      colour_mask, garment_mask)
 from fashiongen.images import make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import iou, pair_recall, tint
@@ -68,13 +68,13 @@ def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> 
         vetoed = grabcut.astype(np.uint8)
     try:
         seeded = _seeded_grabcut(photo, probability, DEFAULT_RULES)
+        removals = _corrected_by(photo, vetoed, seeded, probability, DEFAULT_RULES)  # the app's, seeded once
     except GarmentNotFound:  # the net sees garment everywhere or nowhere: the app keeps colour's mask then
-        seeded = vetoed
+        seeded = removals = vetoed
     return {"grabcut": grabcut.astype(np.uint8), "net": net,
             "mix": clean_mask(((probability > 0.85) | (grabcut & (probability > 0.15))).astype(np.uint8), DEFAULT_RULES),
             "seeded": seeded,
-            # as the app's _learned_corrections, seeded once
-            "removals": _lost_garments(_removals(photo, vetoed, seeded, DEFAULT_RULES), seeded, probability, DEFAULT_RULES),
+            "removals": removals,
             "cut": clean_mask((grabcut & (cv2.dilate(net, np.ones((7, 7), np.uint8)) > 0)).astype(np.uint8), DEFAULT_RULES)}
 
 
