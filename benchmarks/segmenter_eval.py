@@ -67,8 +67,9 @@ def methods(photo: np.ndarray, grabcut: np.ndarray, probability: np.ndarray) -> 
     except GarmentNotFound:
         vetoed = grabcut.astype(np.uint8)
     try:
-        seeded = _seeded_grabcut(photo, probability, DEFAULT_RULES)
-        removals = _corrected_by(photo, vetoed, seeded, probability, DEFAULT_RULES)  # the app's, seeded once
+        raw = _seeded_grabcut(photo, probability, DEFAULT_RULES)
+        seeded = clean_mask(raw, DEFAULT_RULES)
+        removals = _corrected_by(photo, vetoed, raw, probability, DEFAULT_RULES)  # the app's, seeded once
     except GarmentNotFound:  # the net sees garment everywhere or nowhere: the app keeps colour's mask then
         seeded = removals = vetoed
     return {"grabcut": grabcut.astype(np.uint8), "net": net,

@@ -34,8 +34,11 @@ it is the garment's own cloth (:class:`RemovalRules`: the kept garment's colours
 across a line that is mostly no edge), since a network taught that cloths lie under garments also
 cuts patches out of garments and flat drawings. The network also vetoes colour's own gap removal
 where it is sure (mean probability >= 0.97) that the region is garment: a print that shares the
-background's colours (a floral shirt on a floral sheet) is not floor seen through a gap. Without one
-(the trend GAN's data view, or a missing model file) the mask is the colour-only GrabCut above.
+background's colours (a floral shirt on a floral sheet) is not floor seen through a gap. Last,
+every step above fills holes, so background seen through the garment (the sheet between a sleeve
+and the body) would stay garment: where the seeded GrabCut and the network both see background
+there and it has none of the garment's colours, it opens again. Without a model (the trend GAN's
+data view, or a missing model file) the mask is the colour-only GrabCut above.
 """
 
 from __future__ import annotations
@@ -297,7 +300,7 @@ class LearnedSegmenter:
     def mask_version(self) -> str:
         """Names the automatic mask made with this model, for restyle recipes and mask verdicts."""
         removal = hashlib.sha256(repr(REMOVAL_RULES).encode()).hexdigest()[:6]
-        return f"learned-4:{MASK_VERSION.split(':')[1]}:{removal}:{self.model.sha256[:10]}"
+        return f"learned-5:{MASK_VERSION.split(':')[1]}:{removal}:{self.model.sha256[:10]}"
 
     def probability(self, image: np.ndarray) -> np.ndarray:
         """(h, w, 3) uint8 RGB -> (h, w) float32 garment probability in [0, 1]."""
@@ -316,7 +319,8 @@ def mask_version(segmenter: LearnedSegmenter | None) -> str:
 
 
 def _seeded_grabcut(small: np.ndarray, probability: np.ndarray, rules: MaskRules) -> np.ndarray:
-    """GrabCut started from the network's (h, w) probability in [0, 1] -> (h, w) uint8 {0, 1}, cleaned.
+    """GrabCut started from the network's (h, w) probability in [0, 1] -> (h, w) uint8 {0, 1}, raw
+    (holes open; :func:`clean_mask` it for the garment's outline).
 
     Certain where the network is very sure (eroded 2 px so that its blurry edge stays open),
     probable elsewhere; the border band is certain background wherever the network sees none.
@@ -326,13 +330,14 @@ def _seeded_grabcut(small: np.ndarray, probability: np.ndarray, rules: MaskRules
     seeds[cv2.erode((probability < 0.03).astype(np.uint8), kernel).astype(bool)] = cv2.GC_BGD
     seeds[cv2.erode((probability > 0.97).astype(np.uint8), kernel).astype(bool)] = cv2.GC_FGD
     seeds[_border_band(probability.shape, rules) & (probability < 0.5)] = cv2.GC_BGD
-    return clean_mask(_grabcut_from_seeds(small, seeds, rules), rules)
+    return _grabcut_from_seeds(small, seeds, rules)
 
 
 def _learned_corrections(small: np.ndarray, mask: np.ndarray, probability: np.ndarray, rules: MaskRules) -> np.ndarray:
     """The (h, w) {0, 1} colour-only mask corrected by a GrabCut started from the network: less what
     that leaves out (but for the garment's own cloth, :func:`_removals`), plus a whole garment colour
-    lost that it finds and the network is sure of (:func:`_lost_garments`).
+    lost that it finds and the network is sure of (:func:`_lost_garments`), less the background both
+    see through the garment (:func:`_open_gaps`).
 
     Why removal and not addition, but for whole lost garments: on held-out hand-checked photos the
     seeded GrabCut's additions next to colour's mask fixed lost sleeves and corners but, even capped,
@@ -351,9 +356,13 @@ def _learned_corrections(small: np.ndarray, mask: np.ndarray, probability: np.nd
 
 def _corrected_by(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probability: np.ndarray,
                   rules: MaskRules) -> np.ndarray:
-    """:func:`_learned_corrections` given the seeded GrabCut's (h, w) {0, 1} mask ``seeded``
-    (benchmarks that also score ``seeded`` itself compute it once)."""
-    return _lost_garments(_removals(small, mask, seeded, rules), seeded, probability, rules)
+    """:func:`_learned_corrections` given the seeded GrabCut's raw (h, w) {0, 1} mask ``seeded``
+    (benchmarks that also score the seeded GrabCut itself compute it once)."""
+    outline = clean_mask(seeded, rules)
+    if not outline.any():  # nothing to correct with
+        return mask
+    corrected = _lost_garments(_removals(small, mask, outline, rules), outline, probability, rules)
+    return _open_gaps(small, corrected, seeded, probability)
 
 
 @dataclass(frozen=True)
@@ -367,6 +376,7 @@ class RemovalRules:
     Which of colour's own gap removals the network vetoes (``sure_garment``, see :func:`_remove_gaps`),
     and which whole garments colour lost it adds (:func:`_lost_garments`)."""
     sure_garment: float = 0.97      # a region colour's second pass removes stays at this mean probability
+    gap_probability: float = 0.5    # a gap inside the mask opens below this mean probability (:func:`_open_gaps`)
     lost_garment_share: float = 0.3  # a lost garment is at least this share of the largest kept piece
     garment_clusters: int = 8       # colour clusters (Lab k-means) describing what is kept
     colour_distance: float = 12.0   # a pixel has a garment colour this close (Lab) to a cluster
@@ -468,6 +478,33 @@ def _lost_garments(mask: np.ndarray, seeded: np.ndarray, probability: np.ndarray
         if probability[piece].mean() >= removal_rules.sure_garment:
             corrected[piece] = 1
     return corrected
+
+
+def _open_gaps(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probability: np.ndarray,
+               removal_rules: RemovalRules = REMOVAL_RULES) -> np.ndarray:
+    """``mask`` (h, w) {0, 1} with the background seen through the garment taken out: regions the
+    seeded GrabCut's raw mask ``seeded`` leaves out, where the network's mean ``probability`` is below
+    ``gap_probability``, that have none of the kept garment's colours (:func:`_garment_coloured`)
+    and hold at least ``min_region`` pixels. ``small`` is the (h, w, 3) uint8 RGB work image.
+
+    Why: every other step fills holes (:func:`clean_mask`), so the sheet seen between a sleeve and
+    the body stayed garment even where the network saw it; the garment's own colours stay, as the
+    give-back in :func:`_removals` returns them (a patch the network cut out of the cloth itself).
+    """
+    candidate = mask.astype(bool) & (seeded == 0) & (probability < removal_rules.gap_probability)
+    if candidate.sum() < removal_rules.min_region:
+        return mask
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    foreign = candidate & ~_garment_coloured(lab, mask.astype(bool) & ~candidate, candidate, removal_rules)
+    foreign = cv2.morphologyEx(foreign.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(foreign, connectivity=8)
+    opened = mask.copy()
+    for index in range(1, count):
+        region = labels == index
+        if (stats[index, cv2.CC_STAT_AREA] >= removal_rules.min_region
+                and probability[region].mean() < removal_rules.gap_probability):
+            opened[region] = 0
+    return opened
 
 
 def colour_mask(small: np.ndarray, rules: MaskRules = DEFAULT_RULES, probability: np.ndarray | None = None

@@ -17,7 +17,8 @@ from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_co
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_clutter import draw_hanger, draw_underlay
-from fashiongen.training.segmenter_data import banded_garment, composite_view, flat_garment, printed_garment, real_view
+from fashiongen.training.segmenter_data import (banded_garment, composite_view, flat_garment, garment_gap, printed_garment,
+                                                real_view)
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
 from fashiongen.training.runs import save_slim_checkpoint
@@ -87,6 +88,27 @@ def test_banded_garment_recolours_one_band_inside_the_mask_only():
         rows, columns = np.nonzero(changed)
         # one band: it spans the garment's width (a waistband, hem or stripe) or its height (a side panel)
         assert np.ptp(columns) >= 30 or np.ptp(rows) >= 50
+
+
+def test_garment_gap_cuts_a_shaded_gap_out_of_the_garment_only():
+    mask = np.zeros((90, 70), np.float32)
+    mask[10:80, 10:60] = 1.0
+    cut = 0
+    for seed in range(8):
+        gapped, shade = garment_gap(mask, np.random.default_rng(seed))
+        gap = (mask > 0.5) & (gapped < 0.5)
+        assert gapped.shape == shade.shape == mask.shape and not (gapped > mask).any()  # only ever removes
+        assert 0.65 <= shade.min() and shade.max() == 1.0 and (shade[gap] < 1.0).sum() >= 0.5 * gap.sum()
+        cut += gap.any()
+    assert cut >= 6
+    cutout = Cutout(np.full((60, 40, 3), (200, 30, 30), np.uint8), np.ones((60, 40), np.float32), "Shirt")
+    image, truth = composite_view([cutout], [np.full((64, 48, 3), 90, np.uint8)], 64, np.random.default_rng(0),
+                                  pair_share=0.0, plain_share=0.0, garment_gap_share=1.0)
+    ys, xs = np.nonzero(truth > 0.5)
+    inside = np.zeros(truth.shape, bool)
+    inside[ys.min() + 2:ys.max() - 1, xs.min() + 2:xs.max() - 1] = True
+    seen = inside & (truth < 0.5)
+    assert seen.sum() >= 10 and image[seen, 0].mean() < 150  # the background shows through the gap, labelled so
 
 
 def test_flat_garment_fills_the_silhouette_with_one_colour():
@@ -260,6 +282,24 @@ def test_learned_corrections_add_a_whole_garment_colour_lost_only_where_the_netw
     assert not _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[20:60, 48:72].any()
 
 
+def test_learned_corrections_open_a_gap_the_network_sees_through_the_garment():
+    rng = np.random.default_rng(3)
+    photo = np.full((60, 80, 3), 200, np.uint8)
+    photo[10:50, 10:50] = (40, 60, 120)   # a garment...
+    photo[15:45, 28:33] = (196, 198, 202)  # ...with the grey sheet seen between a sleeve and its body
+    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+    grabcut = np.zeros((60, 80), np.uint8)
+    grabcut[10:50, 10:50] = 1             # colour's mask, its holes filled
+    probability = np.zeros((60, 80), np.float32)
+    probability[10:50, 10:50] = 0.99
+    assert _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[15:45, 28:33].all()  # network: garment
+    probability[15:45, 28:33] = 0.1
+    opened = _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)
+    assert not opened[17:43, 29:32].any() and opened[12:48, 12:26].all() and opened[12:48, 35:48].all()
+    photo[15:45, 28:33] = (44, 62, 118)    # the garment's own colour where the network saw none: it stays
+    assert _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[15:45, 28:33].all()
+
+
 def _on_paper(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A drawn shirt with a sheet of white paper under its hem -> (photo, shirt, paper beside the shirt)."""
     photo = draw_garment(192, 256, seed=seed).copy()
@@ -292,7 +332,7 @@ def test_learned_segmenter_runs_any_photo_size(tmp_path):
         probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
         assert probability.shape == shape[:2] and probability.dtype == np.float32
         assert 0.0 <= probability.min() and probability.max() <= 1.0
-    assert segmenter.mask_version.startswith("learned-4:") and segmenter.mask_version != mask_version(None)
+    assert segmenter.mask_version.startswith("learned-5:") and segmenter.mask_version != mask_version(None)
     mask = garment_mask(draw_garment(), segmenter=segmenter)  # a random network: the app still gets a mask
     assert mask.shape == (260, 200)
 

@@ -7,7 +7,8 @@ add placements, pairs (shoes) and backgrounds the garment never lay on, includin
 (drawn prints: dots, camouflage, marble, checks) so that a textured blanket is not taken for cloth.
 Composites can also carry drawn clutter as background (hangers, cloths under the garment:
 :mod:`fashiongen.training.segmenter_clutter`), and garments can be re-made printed, banded or flat
-so that none of those looks reads as "not garment".
+so that none of those looks reads as "not garment", or have a gap cut through them that shows the
+background (:func:`garment_gap`), so that background seen between a sleeve and the body is not garment.
 """
 
 from __future__ import annotations
@@ -149,6 +150,51 @@ def flat_garment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) 
     return np.clip(flat * alpha + image.astype(np.float32) * (1 - alpha) + 0.5, 0, 255).astype(np.uint8)
 
 
+def garment_gap(mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A gap through the garment that shows what lies under it, as between a sleeve and the body.
+
+    A tapered stroke (1-2 px at one end, 2-7 % of the garment's width at the other), along a
+    slightly bent path of 20-55 % of its height that runs mostly up and down, starting inside the
+    garment; half the time it is kept inside (a hole, the sleeve's cuff touching the body), else it
+    may run out of the silhouette. Every truth the segmenter learnt from had its holes filled, so it
+    called the sheet seen between a sleeve and the body garment (the commonest error on the audit
+    sheets, docs/garment-mask.md).
+
+    ``mask`` (h, w) float32 in [0, 1] -> (the mask with the gap cut out, (h, w) float32 shade in
+    [0.65, 1] to multiply the background under the garment by: the gap lies in the garment's shadow).
+    """
+    inside = (mask > 0.5).astype(np.uint8)
+    height, width = mask.shape
+    ys, xs = np.nonzero(cv2.erode(inside, np.ones((5, 5), np.uint8)))
+    shade = np.ones(mask.shape, np.float32)
+    if len(xs) < 20:
+        return mask, shade
+    top, bottom = ys.min(), ys.max()
+    left, right = xs.min(), xs.max()
+    start = int(rng.integers(len(xs)))
+    x0, y0 = float(xs[start]), float(ys[start])
+    length = rng.uniform(0.2, 0.55) * (bottom - top + 1)
+    angle = np.pi / 2 + rng.uniform(-0.6, 0.6) + (np.pi if rng.random() < 0.5 else 0.0)
+    bend = rng.uniform(-0.25, 0.25) * length
+    wide = max(2.0, rng.uniform(0.02, 0.07) * (right - left + 1))
+    gap = np.zeros(mask.shape, np.uint8)
+    steps = max(8, int(length))
+    for t in np.linspace(0.0, 1.0, steps):
+        along = t * length
+        x = x0 + np.cos(angle) * along - np.sin(angle) * bend * 4 * t * (1 - t)
+        y = y0 + np.sin(angle) * along + np.cos(angle) * bend * 4 * t * (1 - t)
+        radius = 0.5 + (wide / 2 - 0.5) * t  # narrow where it starts (the armpit), widening
+        cv2.circle(gap, (int(round(x)), int(round(y))), max(1, int(round(radius))), 1, thickness=-1)
+    if rng.random() < 0.5:  # a hole: the gap stays inside the garment
+        gap &= cv2.erode(inside, np.ones((5, 5), np.uint8))
+    gap &= inside
+    if gap.sum() < 6:
+        return mask, shade
+    soft = cv2.GaussianBlur(gap.astype(np.float32), (0, 0), sigmaX=max(1.0, wide / 3))
+    shade = 1.0 - rng.uniform(0.0, 0.35) * np.clip(soft * 1.5, 0, 1)
+    return np.where(gap > 0, 0.0, mask).astype(np.float32), shade.astype(np.float32)
+
+
 def garment_variant(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, print_share: float = 0.0,
                     band_share: float = 0.0, flat_share: float = 0.0) -> np.ndarray:
     """The garment, ``print_share`` of the time re-made in a print (:func:`printed_garment`), then
@@ -197,12 +243,13 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
                    pair_share: float = 0.3, plain_share: float = 0.1, pattern_share: float = 0.0,
                    garment_print_share: float = 0.0, hanger_share: float = 0.0,
                    underlay_share: float = 0.0, garment_band_share: float = 0.0,
-                   garment_flat_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                   garment_flat_share: float = 0.0, garment_gap_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background: a
     gradient (``plain_share``), a drawn print (``pattern_share``) or else a stored photo background.
     ``garment_print_share`` of the garments are first re-made in a drawn print (:func:`printed_garment`),
     ``garment_band_share`` get a band of another colour (:func:`banded_garment`), ``garment_flat_share``
-    become flat drawings (:func:`flat_garment`). ``underlay_share`` of the views get a cloth, board or
+    become flat drawings (:func:`flat_garment`), ``garment_gap_share`` have a gap through them that
+    shows the background, in shadow (:func:`garment_gap`). ``underlay_share`` of the views get a cloth, board or
     box under the garments and ``hanger_share`` of the single tops and dresses a hanger
     (:mod:`fashiongen.training.segmenter_clutter`), both background."""
     kind = rng.random()
@@ -228,8 +275,12 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
         alpha = cv2.resize(cutout.mask, (new_width, new_height), interpolation=cv2.INTER_LINEAR)
         piece = garment_variant(piece, alpha, rng, garment_print_share, garment_band_share,
                                 garment_flat_share).astype(np.float32)
+        shade = None
+        if garment_gap_share > 0 and rng.random() < garment_gap_share:
+            alpha, shade = garment_gap(alpha, rng)
         if rng.random() < 0.5:
             piece, alpha = piece[:, ::-1], alpha[:, ::-1]
+            shade = None if shade is None else shade[:, ::-1]
         piece = _exposure(piece, rng)
         if pair:  # side by side, as shoes lie in a photo
             low, high = (0, side // 2 - new_width // 2) if index == 0 else (side // 2 - new_width // 2, side - new_width)
@@ -237,16 +288,18 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
         else:
             x0 = int(rng.integers(0, side - new_width + 1))
         y0 = int(rng.integers(0, side - new_height + 1))
-        pieces.append((piece, alpha, x0, y0, cutout.label))
-    placements = [(x0, y0, piece.shape[1], piece.shape[0]) for piece, _, x0, y0, _ in pieces]
+        pieces.append((piece, alpha, x0, y0, cutout.label, shade))
+    placements = [(x0, y0, piece.shape[1], piece.shape[0]) for piece, _, x0, y0, _, _ in pieces]
     # As for the garment variants: no random number is drawn for a share that is off.
     if underlay_share > 0 and rng.random() < underlay_share:
         draw_underlay(image, placements, backgrounds, rng)
     if hanger_share > 0 and not pair and pieces[0][4] in HANGER_LABELS and rng.random() < hanger_share:
         draw_hanger(image, placements[0], rng)
-    for piece, alpha, x0, y0, _ in pieces:
+    for piece, alpha, x0, y0, _, shade in pieces:
         new_height, new_width = alpha.shape
         region = image[y0:y0 + new_height, x0:x0 + new_width]
+        if shade is not None:  # the background seen through a gap lies in the garment's shadow
+            region = region * shade[..., None]
         image[y0:y0 + new_height, x0:x0 + new_width] = piece * alpha[..., None] + region * (1 - alpha[..., None])
         truth[y0:y0 + new_height, x0:x0 + new_width] = np.maximum(truth[y0:y0 + new_height, x0:x0 + new_width], alpha > 0.5)
     blur = rng.uniform(0.0, 1.0)

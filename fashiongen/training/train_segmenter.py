@@ -61,6 +61,7 @@ class TrainSegmenterConfig:
     garment_print_share: float = 0.0        # share of garments (real views and composites) re-made in a drawn print
     garment_band_share: float = 0.0         # share of garments (real views and composites) given a band of another colour
     garment_flat_share: float = 0.0         # share of garments (real views and composites) drawn flat (a filled silhouette)
+    garment_gap_share: float = 0.0          # share of composited garments with a gap through them showing the background
     hanger_share: float = 0.0               # share of composited single tops and dresses drawn on a hanger
     underlay_share: float = 0.0             # share of composites with a cloth, board or box drawn under the garments
     extra_backgrounds: int = 0              # backgrounds also cut from this many unlabelled training-split photos
@@ -96,7 +97,10 @@ _BANDED = {**_CLUTTERED, "garment_band_share": 0.3}
 PRESETS = {"main": {}, "small": _SMALL, "small-busy": _BUSY, "small-printed": _PRINTED, "small-cluttered": _CLUTTERED,
            "small-banded": _BANDED,
            # and flat-drawn garments (filled silhouettes), which the flat drawn cloths taught it to cut
-           "small-flat": {**_BANDED, "garment_flat_share": 0.15}}
+           "small-flat": {**_BANDED, "garment_flat_share": 0.15},
+           # and gaps through garments showing the background (the sheet between a sleeve and the body),
+           # since every truth before had its holes filled and the network learnt to fill them too
+           "small-gaps": {**_BANDED, "garment_flat_share": 0.15, "garment_gap_share": 0.5}}
 
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
@@ -197,7 +201,8 @@ def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], 
         return composite_view(cutouts, backgrounds, config.side, rng, pattern_share=config.pattern_share,
                               garment_print_share=config.garment_print_share, hanger_share=config.hanger_share,
                               underlay_share=config.underlay_share, garment_band_share=config.garment_band_share,
-                              garment_flat_share=config.garment_flat_share)
+                              garment_flat_share=config.garment_flat_share,
+                              garment_gap_share=config.garment_gap_share)
     item = items[rng.integers(len(items))]
     photo = garment_variant(item["photo"], item["mask"], rng, config.garment_print_share, config.garment_band_share,
                             config.garment_flat_share)
