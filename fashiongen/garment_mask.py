@@ -362,7 +362,7 @@ def _corrected_by(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, proba
     if not outline.any():  # nothing to correct with
         return mask
     corrected = _lost_garments(_removals(small, mask, outline, rules), outline, probability, rules)
-    return _open_gaps(small, corrected, seeded, probability)
+    return _open_gaps(small, corrected, seeded, probability, rules)
 
 
 @dataclass(frozen=True)
@@ -376,7 +376,8 @@ class RemovalRules:
     Which of colour's own gap removals the network vetoes (``sure_garment``, see :func:`_remove_gaps`),
     and which whole garments colour lost it adds (:func:`_lost_garments`)."""
     sure_garment: float = 0.97      # a region colour's second pass removes stays at this mean probability
-    gap_probability: float = 0.5    # a gap inside the mask opens below this mean probability (:func:`_open_gaps`)
+    gap_probability: float = 0.5    # a gap inside the mask opens below this mean probability (:func:`_open_gaps`)...
+    gap_border_share: float = 0.5   # ...when this share of it looks like the border band
     lost_garment_share: float = 0.3  # a lost garment is at least this share of the largest kept piece
     garment_clusters: int = 8       # colour clusters (Lab k-means) describing what is kept
     colour_distance: float = 12.0   # a pixel has a garment colour this close (Lab) to a cluster
@@ -481,15 +482,17 @@ def _lost_garments(mask: np.ndarray, seeded: np.ndarray, probability: np.ndarray
 
 
 def _open_gaps(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probability: np.ndarray,
-               removal_rules: RemovalRules = REMOVAL_RULES) -> np.ndarray:
+               rules: MaskRules, removal_rules: RemovalRules = REMOVAL_RULES) -> np.ndarray:
     """``mask`` (h, w) {0, 1} with the background seen through the garment taken out: regions the
     seeded GrabCut's raw mask ``seeded`` leaves out, where the network's mean ``probability`` is below
-    ``gap_probability``, that have none of the kept garment's colours (:func:`_garment_coloured`)
-    and hold at least ``min_region`` pixels. ``small`` is the (h, w, 3) uint8 RGB work image.
+    ``gap_probability``, that have none of the kept garment's colours (:func:`_garment_coloured`),
+    mostly look like the border band (:func:`_looks_like_border`) and hold at least ``min_region``
+    pixels. ``small`` is the (h, w, 3) uint8 RGB work image.
 
     Why: every other step fills holes (:func:`clean_mask`), so the sheet seen between a sleeve and
-    the body stayed garment even where the network saw it; the garment's own colours stay, as the
-    give-back in :func:`_removals` returns them (a patch the network cut out of the cloth itself).
+    the body stayed garment even where the network saw it. What the network misses inside a
+    garment stays: its own colours (as the give-back in :func:`_removals` returns them), and a dark
+    stroke on a pale design that is no colour of the background around it.
     """
     candidate = mask.astype(bool) & (seeded == 0) & (probability < removal_rules.gap_probability)
     if candidate.sum() < removal_rules.min_region:
@@ -498,11 +501,15 @@ def _open_gaps(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probabil
     foreign = candidate & ~_garment_coloured(lab, mask.astype(bool) & ~candidate, candidate, removal_rules)
     foreign = cv2.morphologyEx(foreign.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(foreign, connectivity=8)
+    if count <= 1:
+        return mask
+    border = _looks_like_border(small, rules)
     opened = mask.copy()
     for index in range(1, count):
         region = labels == index
         if (stats[index, cv2.CC_STAT_AREA] >= removal_rules.min_region
-                and probability[region].mean() < removal_rules.gap_probability):
+                and probability[region].mean() < removal_rules.gap_probability
+                and border[region].mean() >= removal_rules.gap_border_share):
             opened[region] = 0
     return opened
 

@@ -298,6 +298,9 @@ def test_learned_corrections_open_a_gap_the_network_sees_through_the_garment():
     assert not opened[17:43, 29:32].any() and opened[12:48, 12:26].all() and opened[12:48, 35:48].all()
     photo[15:45, 28:33] = (44, 62, 118)    # the garment's own colour where the network saw none: it stays
     assert _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[15:45, 28:33].all()
+    photo[10:50, 10:50] = (225, 215, 200)  # a pale design with a dark stroke, no colour of the background
+    photo[15:45, 28:33] = (20, 20, 25)
+    assert _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[15:45, 28:33].all()
 
 
 def _on_paper(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
