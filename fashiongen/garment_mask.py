@@ -495,8 +495,8 @@ def _open_gaps(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probabil
     stroke on a pale design that is no colour of the background around it.
     """
     candidate = mask.astype(bool) & (seeded == 0) & (probability < removal_rules.gap_probability)
-    if candidate.sum() < removal_rules.min_region:
-        return mask
+    if candidate.sum() < removal_rules.min_region or candidate.sum() == mask.sum():
+        return mask  # nothing to open, or the network sees none of this garment: colour's mask stays
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     foreign = candidate & ~_garment_coloured(lab, mask.astype(bool) & ~candidate, candidate, removal_rules)
     foreign = cv2.morphologyEx(foreign.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))

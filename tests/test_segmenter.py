@@ -303,6 +303,19 @@ def test_learned_corrections_open_a_gap_the_network_sees_through_the_garment():
     assert _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[15:45, 28:33].all()
 
 
+def test_learned_corrections_keep_colours_mask_when_the_network_sees_another_thing():
+    rng = np.random.default_rng(4)
+    photo = np.full((60, 80, 3), 200, np.uint8)
+    photo[15:45, 10:35] = (40, 60, 120)   # the garment colour keeps...
+    photo[20:60, 50:70] = (200, 40, 40)   # ...and something else, running out of the frame, the network sees
+    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+    grabcut = np.zeros((60, 80), np.uint8)
+    grabcut[15:45, 10:35] = 1
+    probability = np.zeros((60, 80), np.float32)
+    probability[20:60, 50:70] = 0.99
+    assert np.array_equal(_learned_corrections(photo, grabcut, probability, DEFAULT_RULES), grabcut)
+
+
 def _on_paper(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A drawn shirt with a sheet of white paper under its hem -> (photo, shirt, paper beside the shirt)."""
     photo = draw_garment(192, 256, seed=seed).copy()
