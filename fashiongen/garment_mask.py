@@ -376,7 +376,7 @@ class RemovalRules:
     Which of colour's own gap removals the network vetoes (``sure_garment``, see :func:`_remove_gaps`),
     and which whole garments colour lost it adds (:func:`_lost_garments`)."""
     sure_garment: float = 0.97      # a region colour's second pass removes stays at this mean probability
-    gap_probability: float = 0.5    # a gap inside the mask opens below this mean probability (:func:`_open_gaps`)...
+    gap_probability: float = 0.5    # a gap inside the mask opens where the probability is below this (:func:`_open_gaps`)...
     gap_border_share: float = 0.5   # ...when this share of it looks like the border band
     lost_garment_share: float = 0.3  # a lost garment is at least this share of the largest kept piece
     garment_clusters: int = 8       # colour clusters (Lab k-means) describing what is kept
@@ -484,7 +484,7 @@ def _lost_garments(mask: np.ndarray, seeded: np.ndarray, probability: np.ndarray
 def _open_gaps(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probability: np.ndarray,
                rules: MaskRules, removal_rules: RemovalRules = REMOVAL_RULES) -> np.ndarray:
     """``mask`` (h, w) {0, 1} with the background seen through the garment taken out: regions the
-    seeded GrabCut's raw mask ``seeded`` leaves out, where the network's mean ``probability`` is below
+    seeded GrabCut's raw mask ``seeded`` leaves out, where the network's ``probability`` is below
     ``gap_probability``, that have none of the kept garment's colours (:func:`_garment_coloured`),
     mostly look like the border band (:func:`_looks_like_border`) and hold at least ``min_region``
     pixels. ``small`` is the (h, w, 3) uint8 RGB work image.
@@ -494,6 +494,7 @@ def _open_gaps(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probabil
     garment stays: its own colours (as the give-back in :func:`_removals` returns them), and a dark
     stroke on a pale design that is no colour of the background around it.
     """
+    # Per pixel below the threshold, so every region found below has its mean below it too.
     candidate = mask.astype(bool) & (seeded == 0) & (probability < removal_rules.gap_probability)
     if candidate.sum() < removal_rules.min_region or candidate.sum() == mask.sum():
         return mask  # nothing to open, or the network sees none of this garment: colour's mask stays
@@ -508,7 +509,6 @@ def _open_gaps(small: np.ndarray, mask: np.ndarray, seeded: np.ndarray, probabil
     for index in range(1, count):
         region = labels == index
         if (stats[index, cv2.CC_STAT_AREA] >= removal_rules.min_region
-                and probability[region].mean() < removal_rules.gap_probability
                 and border[region].mean() >= removal_rules.gap_border_share):
             opened[region] = 0
     return opened

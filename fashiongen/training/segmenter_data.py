@@ -164,8 +164,8 @@ def garment_gap(mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
     [0.65, 1] to multiply the background under the garment by: the gap lies in the garment's shadow).
     """
     inside = (mask > 0.5).astype(np.uint8)
-    height, width = mask.shape
-    ys, xs = np.nonzero(cv2.erode(inside, np.ones((5, 5), np.uint8)))
+    core = cv2.erode(inside, np.ones((5, 5), np.uint8))  # 2 px inside the silhouette
+    ys, xs = np.nonzero(core)
     shade = np.ones(mask.shape, np.float32)
     if len(xs) < 20:
         return mask, shade
@@ -186,7 +186,7 @@ def garment_gap(mask: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
         radius = 0.5 + (wide / 2 - 0.5) * t  # narrow where it starts (the armpit), widening
         cv2.circle(gap, (int(round(x)), int(round(y))), max(1, int(round(radius))), 1, thickness=-1)
     if rng.random() < 0.5:  # a hole: the gap stays inside the garment
-        gap &= cv2.erode(inside, np.ones((5, 5), np.uint8))
+        gap &= core
     gap &= inside
     if gap.sum() < 6:
         return mask, shade
