@@ -282,6 +282,24 @@ def test_learned_corrections_add_a_whole_garment_colour_lost_only_where_the_netw
     assert not _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[20:60, 48:72].any()
 
 
+def test_learned_corrections_add_a_lost_garment_whose_collar_alone_colour_found():
+    rng = np.random.default_rng(4)
+    photo = np.full((100, 80, 3), 200, np.uint8)
+    photo[20:60, 8:32] = (40, 60, 120)      # a dark garment colour found
+    photo[20:60, 48:72] = (240, 238, 232)   # a white one beside it...
+    photo[20:25, 54:66] = (200, 60, 90)     # ...of which colour found only the pink collar
+    photo = np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8)
+    grabcut = np.zeros((100, 80), np.uint8)
+    grabcut[20:60, 8:32] = grabcut[20:25, 54:66] = 1
+    probability = np.zeros((100, 80), np.float32)
+    probability[20:60, 8:32] = 0.99
+    probability[20:60, 48:72] = 0.95        # likely enough for a whole piece apart from the rest
+    corrected = _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)
+    assert corrected[22:58, 10:30].all() and corrected[22:58, 50:70].all()  # the whole white garment comes in
+    grabcut[20:40, 48:72] = 1  # colour found its upper half: colour's garment, whose edges are not grown
+    assert not _learned_corrections(photo, grabcut, probability, DEFAULT_RULES)[45:60, 48:72].any()
+
+
 def test_learned_corrections_open_a_gap_the_network_sees_through_the_garment():
     rng = np.random.default_rng(3)
     photo = np.full((60, 80, 3), 200, np.uint8)
@@ -348,7 +366,7 @@ def test_learned_segmenter_runs_any_photo_size(tmp_path):
         probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
         assert probability.shape == shape[:2] and probability.dtype == np.float32
         assert 0.0 <= probability.min() and probability.max() <= 1.0
-    assert segmenter.mask_version.startswith("learned-5:") and segmenter.mask_version != mask_version(None)
+    assert segmenter.mask_version.startswith("learned-6:") and segmenter.mask_version != mask_version(None)
     mask = garment_mask(draw_garment(), segmenter=segmenter)  # a random network: the app still gets a mask
     assert mask.shape == (260, 200)
 
