@@ -28,8 +28,9 @@ GrabCut is started from the network's probability, and the final mask is what bo
 the paper, board or floor that colour alone kept beside or between the garment's parts goes, and
 every edge is an image edge GrabCut found. Next to colour's mask it only removes: measured, the
 network's additions there restored lost sleeves but also grew into blankets and sheets; it adds
-only a whole garment that colour lost apart from the rest (the second of a pair), where the
-network is sure of it and it lies inside the frame. And what it removes comes back where
+only a garment that colour lost (the second of a pair: whole, or all but its collar or print), where
+the second GrabCut finds it as a piece of its own, the network calls it garment and it lies inside
+the frame. And what it removes comes back where
 it is the garment's own cloth (:class:`RemovalRules`: the kept garment's colours, joined to it
 across a line that is mostly no edge), since a network taught that cloths lie under garments also
 cuts patches out of garments and flat drawings. The network also vetoes colour's own gap removal
@@ -340,7 +341,7 @@ def _learned_corrections(small: np.ndarray, mask: np.ndarray, probability: np.nd
     calls garment (:func:`_lost_garments`), less the background both see through the garment
     (:func:`_open_gaps`).
 
-    Why removal and not addition, but for whole lost garments: on held-out hand-checked photos the
+    Why removal and not addition, but for lost garments: on held-out hand-checked photos the
     seeded GrabCut's additions next to colour's mask fixed lost sleeves and corners but, even capped,
     broke about 11 of 217 right masks (a floor patch, a shadow, a hanger added) and on composites
     took in blankets and sheets (measured again in the fourteenth session with today's network: 13
@@ -375,7 +376,7 @@ class RemovalRules:
     patch cut out of a tee, a waistband, the lower half of a flat drawing), not a thing of other
     colours or behind a real edge (a card, a hanger's clips, a teddy, paper between trouser legs).
     Which of colour's own gap removals the network vetoes (``sure_garment``, see :func:`_remove_gaps`),
-    and which whole garments colour lost it adds (:func:`_lost_garments`)."""
+    and which garments colour lost it adds (:func:`_lost_garments`)."""
     sure_garment: float = 0.97      # a region colour's second pass removes stays at this mean probability
     gap_probability: float = 0.5    # a gap inside the mask opens where the probability is below this (:func:`_open_gaps`)...
     gap_border_share: float = 0.5   # ...when this share of it looks like the border band

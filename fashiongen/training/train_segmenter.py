@@ -94,13 +94,14 @@ _PRINTED = {**_BUSY, "garment_print_share": 0.3}
 _CLUTTERED = {**_PRINTED, "hanger_share": 0.5, "underlay_share": 0.35}
 # and bands of another colour on garments (waistbands, hems, panels), which the cloths taught it to cut
 _BANDED = {**_CLUTTERED, "garment_band_share": 0.3}
+# and flat-drawn garments (filled silhouettes), which the flat drawn cloths taught it to cut
+_FLAT = {**_BANDED, "garment_flat_share": 0.15}
 PRESETS = {"main": {}, "small": _SMALL, "small-busy": _BUSY, "small-printed": _PRINTED, "small-cluttered": _CLUTTERED,
            "small-banded": _BANDED,
-           # and flat-drawn garments (filled silhouettes), which the flat drawn cloths taught it to cut
-           "small-flat": {**_BANDED, "garment_flat_share": 0.15},
+           "small-flat": _FLAT,
            # and gaps through garments showing the background (the sheet between a sleeve and the body),
            # since every truth before had its holes filled and the network learnt to fill them too
-           "small-gaps": {**_BANDED, "garment_flat_share": 0.15, "garment_gap_share": 0.5}}
+           "small-gaps": {**_FLAT, "garment_gap_share": 0.5}}
 
 
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
