@@ -30,10 +30,10 @@ every edge is an image edge GrabCut found. Next to colour's mask it only removes
 network's additions there restored lost sleeves but also grew into blankets and sheets; it adds
 only a garment that colour lost (the second of a pair: whole, or all but its collar or print), where
 the second GrabCut finds it as a piece of its own, the network calls it garment and it lies inside
-the frame. And what it removes comes back where
-it is the garment's own cloth (:class:`RemovalRules`: the kept garment's colours, joined to it
-across a line that is mostly no edge), since a network taught that cloths lie under garments also
-cuts patches out of garments and flat drawings. The network also vetoes colour's own gap removal
+the frame. And what it removes comes back where it is the garment's own cloth
+(:class:`RemovalRules`: the kept garment's colours, joined to it across a line that is mostly no
+edge), since a network taught that cloths lie under garments also cuts patches out of garments and
+flat drawings. The network also vetoes colour's own gap removal
 where it is sure (mean probability >= 0.97) that the region is garment: a print that shares the
 background's colours (a floral shirt on a floral sheet) is not floor seen through a gap. Last,
 every step above fills holes, so background seen through the garment (the sheet between a sleeve
