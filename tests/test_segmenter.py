@@ -402,3 +402,31 @@ def test_export_names_the_runs_a_fine_tuned_segmenter_started_from(tmp_path):
     assert chain == (f", fine-tuned from {second} (240 steps x 12 views of 192 px), "
                      f"itself from {first} (10000 steps x 32 views of 192 px)")
     assert training_chain({"init_from": str(tmp_path / "gone.pt")}).endswith("(not on this machine)")
+
+
+def test_learned_mask_verdicts_join_the_labels_where_the_judged_mask_reproduces(tmp_path):
+    data, labels = _labelled_dataset(tmp_path / "data")
+    images = tmp_path / "data" / "images"
+    segmenter = LearnedSegmenter()
+    checked = {}
+    for index in range(40, 48):  # drawn photos the GrabCut verdicts do not name
+        name = f"hard-{index}.png"
+        Image.fromarray(draw_garment(150, 200, seed=index)).save(images / name)
+        mask = garment_mask(work_photo(images / name), segmenter=segmenter)
+        checked[name] = {"label": "Shirt", "grabcut_verdict": "wrong", "verdict": "right", "mask_sha256": mask_digest(mask)}
+    names = sorted(checked)
+    checked[names[0]]["verdict"] = "wrong"
+    checked[names[1]]["mask_sha256"] = "0" * 16  # judged on a mask that no longer reproduces
+    learned = tmp_path / "learned.json"
+    learned.write_text(json.dumps({"mask_version": segmenter.mask_version, "checked": checked}))
+    config = TrainSegmenterConfig(data=data, labels=labels, cache_dir=str(tmp_path / "cache"))
+    base, _, _ = training_set(config)
+    items, cutouts, _ = training_set(dataclasses.replace(config, learned_labels=str(learned)))
+    added = [item["name"] for item in items[len(base):]]
+    expected = [name for name in names[2:] if fold_of(name) != config.holdout_fold]
+    assert expected and added == expected and len(cutouts) == len(items)
+    assert [item["name"] for item in items[:len(base)]] == [item["name"] for item in base]
+    # A verdict file judged with another segmenter is refused rather than trained on other masks.
+    learned.write_text(json.dumps({"mask_version": "learned-0:other", "checked": checked}))
+    with pytest.raises(ValueError, match="learned-labels-segmenter"):
+        training_set(dataclasses.replace(config, learned_labels=str(learned), cache_dir=str(tmp_path / "cache2")))

@@ -6,13 +6,17 @@
         --device cuda --workers 14 --batch-size 32 --side 224 --max-steps 8000   # on a GPU machine
     python -m fashiongen.training.train_segmenter --preset small-banded --init-from runs/segmenter/checkpoint.pt \
         --out runs/segmenter-tuned --max-steps 400 --lr-encoder 3e-5 --lr-decoder 3e-4   # fine-tune a trained one
+    python -m fashiongen.training.segmenter_pack --preset small-gaps --training-set runs/segmenter-pack-hard.npz \
+        --learned-labels benchmarks/mask_checks_learned_train.json   # and the photos colour gets wrong
 
 Labels: every photo judged "right" in ``benchmarks/mask_checks.json`` outside the held-out fold
 (:func:`fashiongen.metrics.mask_verdicts.fold_of`), with today's automatic mask as its mask (for a
 verdict given on today's mask the digest is checked; one given on an earlier mask version, still
 awaiting its recheck, is taken with today's mask, which differs from the judged one in thin strips at
-the frame). Each step draws ``composite_share`` composites of those garments on other photos'
-backgrounds and the rest as random views of the real photos. ``train(config) -> run_dir``.
+the frame). With ``--learned-labels`` the right verdicts on the learned mask of photos whose GrabCut
+mask was wrong join them (:func:`learned_label_photos`). Each step draws ``composite_share``
+composites of those garments on other photos' backgrounds and the rest as random views of the real
+photos. ``train(config) -> run_dir``.
 With ``--training-set`` the labelled photos and backgrounds come from a pack written by
 :mod:`fashiongen.training.segmenter_pack` (a machine without the dataset can train); ``--workers``
 draws the views in that many processes, which a GPU needs to be kept busy.
@@ -79,6 +83,9 @@ class TrainSegmenterConfig:
     workers: int = 0                        # processes drawing views (0: in the training loop)
     init_from: str = ""                     # a segmenter checkpoint this run starts from (fine-tuning: its network,
                                             # a fresh optimiser and schedule; same last_block and widths)
+    learned_labels: str = ""                # verdicts on the learned mask (benchmarks/mask_checks_learned_train.json):
+                                            # its right masks join the labels (photos whose GrabCut mask was wrong)
+    learned_labels_segmenter: str = ""      # the segmenter ONNX those masks were judged with ("": the committed one)
 
     def segmenter_config(self) -> SegmenterConfig:
         widths = tuple(int(width) for width in self.widths.split(","))
@@ -137,6 +144,50 @@ def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
     return photos
 
 
+def learned_label_photos(config: TrainSegmenterConfig) -> list[dict]:
+    """The right masks of ``config.learned_labels`` outside the held-out fold, as training items
+    ({"name", "photo": (h, w, 3) uint8, "mask": (h, w) float32 in [0, 1], "label", "verdict"}).
+
+    Why: the GrabCut verdicts give labels only where colour was right, so the photos colour gets wrong
+    (a lost sleeve, the floor between legs) never taught the network. These verdicts judge the app's
+    learned mask on those photos. Each mask is rebuilt with the segmenter it was judged with and must
+    match the judged digest (a photo whose mask moved is skipped with a message); a segmenter of
+    another mask version is refused, since its masks are not the ones judged. Cached like the labels.
+    """
+    from fashiongen.garment_mask import SEGMENTER_FILE, LearnedSegmenter, garment_mask
+
+    if not config.learned_labels:
+        return []
+    verdicts = json.loads(Path(config.learned_labels).read_text())
+    segmenter_path = config.learned_labels_segmenter or SEGMENTER_FILE
+    segmenter = LearnedSegmenter(segmenter_path)
+    if segmenter.mask_version != verdicts["mask_version"]:
+        raise ValueError(f"{config.learned_labels} judged the masks of {verdicts['mask_version']}, but {segmenter_path} "
+                         f"makes {segmenter.mask_version}: pass the segmenter they were judged with as "
+                         "--learned-labels-segmenter (git history keeps every shipped one)")
+    right = {name: entry for name, entry in sorted(verdicts["checked"].items())
+             if entry["verdict"] == "right" and fold_of(name) != config.holdout_fold}
+    key = hashlib.sha256(repr((sorted((n, e["mask_sha256"]) for n, e in right.items()), verdicts["mask_version"],
+                               config.data)).encode()).hexdigest()[:16]
+    cache = Path(config.cache_dir) / f"segmenter-learned-labels-{key}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    images = Path(config.data) / "images"
+    items = []
+    for name, entry in tqdm(right.items(), desc="learned-mask labels", dynamic_ncols=True):
+        photo = work_photo(images / name)
+        if photo is None:
+            continue
+        mask = garment_mask(photo, segmenter=segmenter)
+        if mask_digest(mask) != entry["mask_sha256"]:
+            print(f"skipping {name}: its learned mask no longer matches the judged one")
+            continue
+        items.append({"name": name, "photo": photo, "mask": mask, "label": entry["label"], "verdict": "right"})
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(items))
+    return items
+
+
 def unlabelled_backgrounds(config: TrainSegmenterConfig, exclude: set[str]) -> list[np.ndarray]:
     """Garment-free (256, 192) backgrounds of up to ``config.extra_backgrounds`` photos that are neither
     hand-checked (``exclude``), in the held-out fold, nor in the validation split (the mask benchmark
@@ -176,6 +227,7 @@ def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[n
     photos = labelled_photos(config)
     items = [{"name": name, **item} for name, item in sorted(photos.items())
              if item["verdict"] == "right" and fold_of(name) != config.holdout_fold]
+    items += learned_label_photos(config)
     if not items:
         raise ValueError(f"no right masks to train on in {config.labels}: judge some with benchmarks/mask_labels.py")
     cutouts = [cutout_of(item["photo"], item["mask"], item["label"]) for item in items]
