@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -416,6 +417,10 @@ def test_learned_mask_verdicts_join_the_labels_where_the_judged_mask_reproduces(
         checked[name] = {"label": "Shirt", "grabcut_verdict": "wrong", "verdict": "right", "mask_sha256": mask_digest(mask)}
     names = sorted(checked)
     checked[names[0]]["verdict"] = "wrong"
+    # A photo the GrabCut verdicts already label right stays one label.
+    twice = next(name for name in json.loads(Path(labels).read_text())["checked"] if fold_of(name) != 0)
+    checked[twice] = {"label": "T-Shirt", "grabcut_verdict": "right", "verdict": "right",
+                      "mask_sha256": mask_digest(garment_mask(work_photo(images / twice), segmenter=segmenter))}
     checked[names[1]]["mask_sha256"] = "0" * 16  # judged on a mask that no longer reproduces
     learned = tmp_path / "learned.json"
     learned.write_text(json.dumps({"mask_version": segmenter.mask_version, "checked": checked}))
@@ -426,6 +431,7 @@ def test_learned_mask_verdicts_join_the_labels_where_the_judged_mask_reproduces(
     expected = [name for name in names[2:] if fold_of(name) != config.holdout_fold]
     assert expected and added == expected and len(cutouts) == len(items)
     assert [item["name"] for item in items[:len(base)]] == [item["name"] for item in base]
+    assert [item["name"] for item in items].count(twice) == 1
     # A verdict file judged with another segmenter is refused rather than trained on other masks.
     learned.write_text(json.dumps({"mask_version": "learned-0:other", "checked": checked}))
     with pytest.raises(ValueError, match="learned-labels-segmenter"):

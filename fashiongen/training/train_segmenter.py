@@ -227,7 +227,8 @@ def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[n
     photos = labelled_photos(config)
     items = [{"name": name, **item} for name, item in sorted(photos.items())
              if item["verdict"] == "right" and fold_of(name) != config.holdout_fold]
-    items += learned_label_photos(config)
+    known = {item["name"] for item in items}  # a photo right on both masks is one label, not two
+    items += [item for item in learned_label_photos(config) if item["name"] not in known]
     if not items:
         raise ValueError(f"no right masks to train on in {config.labels}: judge some with benchmarks/mask_labels.py")
     cutouts = [cutout_of(item["photo"], item["mask"], item["label"]) for item in items]
