@@ -111,6 +111,19 @@ PRESETS = {"main": {}, "small": _SMALL, "small-busy": _BUSY, "small-printed": _P
            "small-gaps": {**_FLAT, "garment_gap_share": 0.5}}
 
 
+def _cached(config: TrainSegmenterConfig, kind: str, key_parts: tuple, build):
+    """``build()``, pickled in ``config.cache_dir`` under a name keyed on ``key_parts`` (GrabCut or the
+    network over hundreds of photos takes minutes), or read back from there."""
+    key = hashlib.sha256(repr(key_parts).encode()).hexdigest()[:16]
+    cache = Path(config.cache_dir) / f"segmenter-{kind}-{key}.pkl"
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    result = build()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(result))
+    return result
+
+
 def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
     """{image: {"photo": (h, w, 3) uint8, "mask": (h, w) float32, "label", "verdict", "judged_on_today"}}
     for every photo with a verdict on GrabCut's mask (:func:`verdicts_on`; the app's mask may have
@@ -121,27 +134,25 @@ def labelled_photos(config: TrainSegmenterConfig) -> dict[str, dict]:
 
     verdicts = verdicts_on(load_labels(Path(config.labels)), MASK_VERSION)
     entries = {name: (entry, entry["mask_sha256"] is not None) for name, entry in verdicts.items()}
-    key = hashlib.sha256(repr((sorted((n, e["verdict"], e["mask_sha256"], today) for n, (e, today) in entries.items()),
-                               MASK_VERSION, config.data)).encode()).hexdigest()[:16]
-    cache_dir = Path(config.cache_dir)
-    cache = cache_dir / f"segmenter-labels-{key}.pkl"
-    if cache.is_file():
-        return pickle.loads(cache.read_bytes())
     images = Path(config.data) / "images"
-    photos = {}
-    for name, (entry, today) in tqdm(sorted(entries.items()), desc="labelled photos", dynamic_ncols=True):
-        photo = work_photo(images / name)
-        if photo is None:
-            continue
-        mask = garment_mask(photo)
-        if today and mask_digest(mask) != entry["mask_sha256"]:
-            print(f"skipping {name}: its GrabCut mask no longer matches the judged one")
-            continue
-        photos[name] = {"photo": photo, "mask": mask, "label": entry["label"], "verdict": entry["verdict"],
-                        "judged_on_today": today}
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(photos))
-    return photos
+
+    def build() -> dict[str, dict]:
+        photos = {}
+        for name, (entry, today) in tqdm(sorted(entries.items()), desc="labelled photos", dynamic_ncols=True):
+            photo = work_photo(images / name)
+            if photo is None:
+                continue
+            mask = garment_mask(photo)
+            if today and mask_digest(mask) != entry["mask_sha256"]:
+                print(f"skipping {name}: its GrabCut mask no longer matches the judged one")
+                continue
+            photos[name] = {"photo": photo, "mask": mask, "label": entry["label"], "verdict": entry["verdict"],
+                            "judged_on_today": today}
+        return photos
+
+    key = (sorted((n, e["verdict"], e["mask_sha256"], today) for n, (e, today) in entries.items()), MASK_VERSION,
+           config.data)
+    return _cached(config, "labels", key, build)
 
 
 def learned_label_photos(config: TrainSegmenterConfig) -> list[dict]:
@@ -167,25 +178,23 @@ def learned_label_photos(config: TrainSegmenterConfig) -> list[dict]:
                          "--learned-labels-segmenter (git history keeps every shipped one)")
     right = {name: entry for name, entry in sorted(verdicts["checked"].items())
              if entry["verdict"] == "right" and fold_of(name) != config.holdout_fold}
-    key = hashlib.sha256(repr((sorted((n, e["mask_sha256"]) for n, e in right.items()), verdicts["mask_version"],
-                               config.data)).encode()).hexdigest()[:16]
-    cache = Path(config.cache_dir) / f"segmenter-learned-labels-{key}.pkl"
-    if cache.is_file():
-        return pickle.loads(cache.read_bytes())
     images = Path(config.data) / "images"
-    items = []
-    for name, entry in tqdm(right.items(), desc="learned-mask labels", dynamic_ncols=True):
-        photo = work_photo(images / name)
-        if photo is None:
-            continue
-        mask = garment_mask(photo, segmenter=segmenter)
-        if mask_digest(mask) != entry["mask_sha256"]:
-            print(f"skipping {name}: its learned mask no longer matches the judged one")
-            continue
-        items.append({"name": name, "photo": photo, "mask": mask, "label": entry["label"], "verdict": "right"})
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(items))
-    return items
+
+    def build() -> list[dict]:
+        items = []
+        for name, entry in tqdm(right.items(), desc="learned-mask labels", dynamic_ncols=True):
+            photo = work_photo(images / name)
+            if photo is None:
+                continue
+            mask = garment_mask(photo, segmenter=segmenter)
+            if mask_digest(mask) != entry["mask_sha256"]:
+                print(f"skipping {name}: its learned mask no longer matches the judged one")
+                continue
+            items.append({"name": name, "photo": photo, "mask": mask, "label": entry["label"], "verdict": "right"})
+        return items
+
+    key = (sorted((n, e["mask_sha256"]) for n, e in right.items()), verdicts["mask_version"], config.data)
+    return _cached(config, "learned-labels", key, build)
 
 
 def unlabelled_backgrounds(config: TrainSegmenterConfig, exclude: set[str]) -> list[np.ndarray]:
@@ -201,20 +210,18 @@ def unlabelled_backgrounds(config: TrainSegmenterConfig, exclude: set[str]) -> l
     records, _ = read_records(config.data, min_class_images=1)
     chosen = [r for r in records if split_of(r.image_id) == "train" and r.path.name not in exclude
               and fold_of(r.path.name) != config.holdout_fold][:config.extra_backgrounds]
-    key = hashlib.sha256(repr(([r.path.name for r in chosen], MASK_VERSION)).encode()).hexdigest()[:16]
-    cache = Path(config.cache_dir) / f"segmenter-backgrounds-{key}.pkl"
-    if cache.is_file():
-        return pickle.loads(cache.read_bytes())
-    backgrounds = []
-    for record in tqdm(chosen, desc="unlabelled backgrounds", dynamic_ncols=True):
-        photo = work_photo(record.path)
-        if photo is not None:
-            background = background_from(photo, garment_mask(photo, FIRST_PASS_RULES), (192, 256))
-            if background is not None:
-                backgrounds.append(background)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_bytes(pickle.dumps(backgrounds))
-    return backgrounds
+
+    def build() -> list[np.ndarray]:
+        backgrounds = []
+        for record in tqdm(chosen, desc="unlabelled backgrounds", dynamic_ncols=True):
+            photo = work_photo(record.path)
+            if photo is not None:
+                background = background_from(photo, garment_mask(photo, FIRST_PASS_RULES), (192, 256))
+                if background is not None:
+                    backgrounds.append(background)
+        return backgrounds
+
+    return _cached(config, "backgrounds", ([r.path.name for r in chosen], MASK_VERSION), build)
 
 
 def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[np.ndarray]]:
