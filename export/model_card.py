@@ -121,15 +121,20 @@ def segmenter_card(folder: Path) -> str:
              f"fine-tuned (lr {config.get('lr_encoder')}), U-Net decoder {config.get('widths')} (lr "
              f"{config.get('lr_decoder')}), BCE + Dice, {meta.get('step')} steps x {config.get('batch_size')} views "
              f"of {config.get('side')} px, {config.get('composite_share', 0) * 100:.0f} % composites.",
-             f"- Serving: run at {meta.get('side')} px on the photo's long side; a second GrabCut is seeded from its "
-             "probability and the app's mask is what both GrabCuts keep (it only removes), see "
+             f"- Serving: run at {meta.get('side')} px on the photo's long side; it corrects colour's (GrabCut's) mask: "
+             "a second GrabCut seeded from its probability removes what colour kept beside the garment, what that "
+             "cuts out of the garment's own cloth comes back, a whole garment colour lost (the second of a pair) "
+             "comes in where the network is sure of it, and background seen through the garment opens; see "
              "`fashiongen/garment_mask.py`."]
     if evaluation:
         lines.append(f"- Measured ({evaluation.get('date', '')}, `{evaluation.get('command', '')}`): "
-                     + ", ".join(f"{key} {value}" for key, value in evaluation.get("metrics", {}).items()) + ".")
+                     + "; ".join(f"{key} {value}" for key, value in evaluation.get("metrics", {}).items()) + ".")
+        if evaluation.get("failures"):
+            lines.append(f"- Known failure cases: {evaluation['failures']}.")
     lines.append("- Limits: it knows paper, boards and floors from cloth, not always a hanger from a garment, nor "
-                 "another garment lying beside the photographed one; it only removes what GrabCut kept, so a sleeve "
-                 "GrabCut lost stays lost; now and then it removes part of a garment (2 of 217 held-out right masks; a red waistband on a validation audit).")
+                 "another garment lying beside the photographed one; it never grows the mask's edges, so a sleeve, cuff "
+                 "or sole colour lost stays lost (about two thirds of the wrong held-out masks); now and then it "
+                 "removes part of a garment (2 of 217 held-out masks GrabCut had right).")
     return "## Garment segmenter (automatic mask)\n\n" + "\n".join(lines) + "\n"
 
 

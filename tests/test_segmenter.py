@@ -436,3 +436,40 @@ def test_learned_mask_verdicts_join_the_labels_where_the_judged_mask_reproduces(
     learned.write_text(json.dumps({"mask_version": "learned-0:other", "checked": checked}))
     with pytest.raises(ValueError, match="learned-labels-segmenter"):
         training_set(dataclasses.replace(config, learned_labels=str(learned), cache_dir=str(tmp_path / "cache2")))
+
+
+def test_a_run_can_start_from_the_shipped_onnx_batch_norms_unfolded(tmp_path):
+    """The exporter folds each decoder batch norm into its convolution; the rebuilt network must
+    compute what the file computes (eval) and, on the views it was calibrated on, the same in training."""
+    from fashiongen.training.segmenter_from_onnx import load_onnx_weights, parity_error
+
+    original = _tiny_segmenter()
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():  # batch norms far from identity, so an unfolding that ignores them fails
+        for module in original.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                count = module.num_features
+                module.running_mean.copy_(torch.randn(count, generator=generator))
+                module.running_var.copy_(torch.rand(count, generator=generator) * 3 + 0.2)
+                module.weight.copy_(torch.randn(count, generator=generator))
+                module.bias.copy_(torch.randn(count, generator=generator))
+    path = tmp_path / "segmenter.onnx"
+    export_segmenter(original, path, {"provenance": "tiny test model", "side": "32"})
+
+    rebuilt = _tiny_segmenter()
+    with torch.no_grad():  # different trained weights, so only the file can make them agree
+        for parameter in rebuilt.decoders.parameters():
+            parameter.normal_(generator=generator)
+    views = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (4, 32, 24, 3), dtype=np.uint8))
+    load_onnx_weights(rebuilt, path, [views, views])
+    assert parity_error(rebuilt, path) < 1e-4
+    assert torch.equal(rebuilt.vgg.blocks[0][0].weight, _tiny_segmenter().vgg.blocks[0][0].weight)  # frozen: float ImageNet
+    images = views.permute(0, 3, 1, 2).float() / 255
+    with torch.no_grad():
+        served = rebuilt.eval()(images)
+        trained = rebuilt.train()(images)  # batch statistics = the calibration's
+    assert torch.allclose(served, trained, atol=1e-3)
+    wrong = _tiny_segmenter()
+    wrong.decoders.pop(list(wrong.decoders)[-1])  # one decoder level fewer than the file
+    with pytest.raises(ValueError, match="convolutions"):
+        load_onnx_weights(wrong, path, [views])
