@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -184,16 +185,24 @@ def test_training_smoke_and_resume(tmp_path):
     assert first["step"] == 2 and (run / "views.png").is_file()
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
     assert not any(key.startswith("vgg.blocks.0.") for key in first["model"])  # frozen blocks are not stored
+    moments = [value for entry in first["optimizer"]["state"].values() for key, value in entry.items() if key != "step"]
+    assert moments and all(value.dtype == torch.bfloat16 for value in moments)  # lean: Adam's moments as bfloat16
     resumed = train(TrainSegmenterConfig(**{**json.loads((run / "config.json").read_text()), "max_steps": 3}), resume=True)
     assert torch.load(resumed / "checkpoint.pt", weights_only=True)["step"] == 3
     model = load_segmenter(resumed / "checkpoint.pt")
     assert model(torch.rand(1, 3, 16, 24)).shape == (1, 1, 16, 24)
     # Fine-tuning starts from that network (no learning here: the weights must arrive unchanged) ...
-    tuned = train(dataclasses.replace(config, out=str(tmp_path / "tuned"), init_from=str(resumed / "checkpoint.pt"),
-                                      max_steps=1, lr_encoder=0.0, lr_decoder=0.0, weight_decay=0.0))
+    start = tmp_path / "start.pt"
+    shutil.copy(resumed / "checkpoint.pt", start)
+    tuned_config = dataclasses.replace(config, out=str(tmp_path / "tuned"), init_from=str(start), max_steps=1,
+                                       lr_encoder=0.0, lr_decoder=0.0, weight_decay=0.0)
+    tuned = train(tuned_config)
     tuned_model = load_segmenter(tuned / "checkpoint.pt")
     weights = {key: value for key, value in model.state_dict().items() if key.endswith(".weight")}
     assert all(torch.equal(tuned_model.state_dict()[key], value) for key, value in weights.items())
+    start.unlink()  # a resumed fine-tune needs only its own checkpoint (a fresh machine has no start file)
+    assert torch.load(train(dataclasses.replace(tuned_config, max_steps=2), resume=True) / "checkpoint.pt",
+                      weights_only=True)["step"] == 2
     # ... and refuses a different network.
     with pytest.raises(ValueError, match="different network"):
         train(dataclasses.replace(config, out=str(tmp_path / "other"), init_from=str(resumed / "checkpoint.pt"),

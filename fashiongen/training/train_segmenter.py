@@ -42,8 +42,8 @@ from tqdm import tqdm
 from fashiongen.images import make_grid
 from fashiongen.metrics.mask_benchmark import background_from, cutout_of
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, verdicts_on, work_photo
-from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, load_checkpoint, parse_trainer_cli, pick_device,
-                                      prepare_run_dir, save_checkpoint)
+from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, lean_optimizer_state, load_checkpoint, parse_trainer_cli,
+                                      pick_device, prepare_run_dir, save_checkpoint)
 from fashiongen.training.segmenter_data import composite_view, garment_variant, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, build_segmenter
 
@@ -344,7 +344,8 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     print(f"{len(items)} right masks to train on, {len(backgrounds)} backgrounds")
     device = pick_device(config.device)
     model, source = build_segmenter(config.segmenter_config())
-    if config.init_from:
+    resuming = resume and (run_dir / CHECKPOINT_NAME).is_file()
+    if config.init_from and not resuming:  # a resumed run has its own weights; the start file may be gone
         start = load_checkpoint(config.init_from)
         start_model = segmenter_from_checkpoint(start, config.init_from)
         if (start_model.config.last_block, start_model.config.widths) != (config.last_block, model.config.widths):
@@ -357,7 +358,7 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     optimizer = torch.optim.AdamW([{"params": encoder, "lr": config.lr_encoder}, {"params": decoder, "lr": config.lr_decoder}],
                                   weight_decay=config.weight_decay)
     step = 0
-    if resume and (run_dir / CHECKPOINT_NAME).is_file():
+    if resuming:
         checkpoint = load_checkpoint(run_dir / CHECKPOINT_NAME)
         model.load_state_dict(checkpoint["model"], strict=False)
         optimizer.load_state_dict(checkpoint["optimizer"])
@@ -391,7 +392,8 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
             log.write(step, loss=loss.item(), batch_iou=iou)
             print(f"step {step} loss {loss.item():.3f} batch IoU {iou:.3f} {time.time() - started:.0f}s", flush=True)
         if step % config.checkpoint_every == 0 or step == config.max_steps:
-            save_checkpoint(run_dir, model={key: value.cpu() for key, value in _trained_state(model).items()}, ema=None, optimizer=optimizer.state_dict(),
+            save_checkpoint(run_dir, model={key: value.cpu() for key, value in _trained_state(model).items()}, ema=None,
+                            optimizer=lean_optimizer_state(optimizer.state_dict()),
                             config=config, step=step, extra={"weights_source": source})
     batches.close()  # stops the view workers
     return run_dir
