@@ -12,8 +12,8 @@ batch norms folded into the convolution before them by the exporter (weight W' =
 The fold cannot be undone exactly: only W' and b' are known, not the batch norm's scale g, statistics
 and shift. Batch norm in training normalises by the batch's own statistics, so putting W' in the
 convolution and an identity batch norm beside it would give a different network as soon as training
-starts. Instead each convolution gets W = c W', with c per output channel bringing it back to
-PyTorch's initial spread (W' can be 25 times smaller, and Adam's steps do not scale with a weight), and
+starts. Instead each convolution gets W = c W', with c per output channel giving it the spread of a
+trained decoder's weights (W' can be 25 times smaller, and Adam's steps do not scale with a weight), and
 its batch norm is calibrated on training views: with m and s the mean and standard deviation of W' x
 over those views (per channel), it gets running mean c m, running variance (c s)^2 - eps, scale s and
 shift m + b'. In eval mode that is exactly W' x + b' (the shipped network); in training mode, where a
@@ -39,6 +39,14 @@ from onnx import numpy_helper
 
 from fashiongen.training.runs import save_slim_checkpoint
 from fashiongen.training.segmenter_networks import GarmentSegmenter, build_segmenter
+
+# Standard deviation given to each output channel of a convolution whose batch norm was folded. The
+# folded weight W' = W g / s says nothing of W's scale; W' itself can be 25 times smaller than a fresh
+# convolution, and PyTorch's initial spread is about 0.01, both of which let Adam's steps (about the
+# learning rate per weight) rewrite the network in a few hundred steps (measured: held-out loss 0.10 ->
+# 0.44 in 250 steps at lr 5e-4). A decoder trained 10,000 steps at lr 1e-3 (the shipped one's first
+# run) has wandered about lr * sqrt(steps) = 0.1 from its start, so its weights have about this spread.
+DECODER_WEIGHT_SPREAD = 0.1
 
 
 def onnx_convolutions(path: str | Path) -> list[tuple[np.ndarray, np.ndarray | None]]:
@@ -71,7 +79,8 @@ def _conv_modules(model: GarmentSegmenter) -> list[tuple[torch.nn.Conv2d, torch.
     return pairs + [(model.out, None)]
 
 
-def load_onnx_weights(model: GarmentSegmenter, path: str | Path, calibration_batches) -> GarmentSegmenter:
+def load_onnx_weights(model: GarmentSegmenter, path: str | Path, calibration_batches,
+                      spread: float = DECODER_WEIGHT_SPREAD) -> GarmentSegmenter:
     """Put the trained weights of the ONNX file at ``path`` into ``model`` (built with the file's
     architecture; its frozen VGG16 blocks are left as they are) and calibrate its batch norms on
     ``calibration_batches``, an iterable of (B, S, S, 3) uint8 RGB view tensors. Returns it in eval mode."""
@@ -95,13 +104,12 @@ def load_onnx_weights(model: GarmentSegmenter, path: str | Path, calibration_bat
                 conv.weight.copy_(torch.from_numpy(weight))
                 conv.bias.copy_(torch.from_numpy(bias))
                 continue
-            # W' = W g / s can be 25x smaller than a convolution at its initial scale, and Adam moves every
-            # weight by about the learning rate whatever its size, so training from W' as it is wrecks the
-            # network in a few steps (measured). A batch norm after it makes the scale free: each output
-            # channel is rescaled to PyTorch's initial spread (1 / sqrt(3 fan_in)) and the norm undoes it.
+            # The batch norm after it makes each output channel's scale free, and the scale sets how far
+            # Adam moves the network per step (by about the learning rate per weight, whatever its size):
+            # so each channel is given the spread a trained decoder weight has (``spread``), and the norm
+            # undoes it.
             weight = torch.from_numpy(weight)
-            spread = weight.reshape(len(weight), -1).std(1).clamp(min=1e-12)
-            scale = (1.0 / (3.0 * weight[0].numel()) ** 0.5) / spread                  # c, per output channel
+            scale = spread / weight.reshape(len(weight), -1).std(1).clamp(min=1e-12)   # c, per output channel
             conv.weight.copy_(weight * scale.reshape(-1, 1, 1, 1))
             # Until calibrated: divide by c and add b', so the eval output is the file's meanwhile.
             norm.running_mean.zero_()
@@ -178,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=16, help="calibration batches of the file's batch size")
     parser.add_argument("--out", default="runs/segmenter-shipped/checkpoint.pt")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--spread", type=float, default=DECODER_WEIGHT_SPREAD,
+                        help="standard deviation given to the decoder's convolutions (their batch norms undo it)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     metadata = {prop.key: prop.value for prop in onnx.load(args.onnx, load_external_data=False).metadata_props}
@@ -190,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     items, cutouts, backgrounds = training_set(config)
     rng = np.random.default_rng(0)
     batches = (torch.from_numpy(_draw_batch(items, cutouts, backgrounds, config, rng)[0]) for _ in range(args.batches))
-    model = load_onnx_weights(build_segmenter(config.segmenter_config())[0], args.onnx, batches)
+    model = load_onnx_weights(build_segmenter(config.segmenter_config())[0], args.onnx, batches, args.spread)
     error = parity_error(model, args.onnx)
     if error > 1e-4:
         print(f"rebuilt network differs from {args.onnx} by {error:.2e}: not written", file=sys.stderr)
