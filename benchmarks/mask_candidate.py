@@ -35,13 +35,13 @@ TILE = (180, 240)
 ROWS_PER_SHEET = 8
 
 
-def held_out_verdicts(labels: Path, learned: Path, fold: int = 0) -> tuple[dict[str, str], str]:
-    """({photo name: "right" or "wrong" on the shipped mask} for every held-out photo, mask version judged)."""
-    judged = json.loads(learned.read_text())
+def held_out_verdicts(labels: Path, judged: dict, fold: int = 0) -> dict[str, str]:
+    """{photo name: "right" or "wrong" on the shipped mask} for every held-out photo: those in ``judged``
+    (the learned-mask verdict file, loaded) with their verdict, the others right."""
     verdicts = {name: "right" for name in load_labels(labels)["checked"] if fold_of(name) == fold}
     for name, entry in judged["checked"].items():
         verdicts[name] = entry["verdict"]
-    return verdicts, judged["mask_version"]
+    return verdicts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,10 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/mask-candidate")
     args = parser.parse_args(argv)
     shipped, candidate = LearnedSegmenter(args.shipped), LearnedSegmenter(args.candidate)
-    verdicts, version = held_out_verdicts(Path(args.labels), Path(args.verdicts))
+    verdict_file = json.loads(Path(args.verdicts).read_text())
+    version, judged = verdict_file["mask_version"], verdict_file["checked"]
     if shipped.mask_version != version:
         raise SystemExit(f"{args.verdicts} judged {version}, but {args.shipped} makes {shipped.mask_version}")
-    judged = json.loads(Path(args.verdicts).read_text())["checked"]
+    verdicts = held_out_verdicts(Path(args.labels), verdict_file)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     moved, overlaps, mismatched = {"right": [], "wrong": []}, {"right": [], "wrong": []}, []

@@ -82,10 +82,15 @@ def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, i
                 {"image": {2: "H", 3: "W"}, "garment": {2: "H", 3: "W"}}, {**metadata, "multiple": str(multiple)})
     if int8:
         store_initializers(Path(path), _as_int8)
+    return check_parity(wrapper, path, parity_inputs(multiple), TOLERANCE)
+
+
+def parity_inputs(multiple: int) -> list[dict[str, np.ndarray]]:
+    """Random (1, 3, H, W) images in [0, 1], H and W multiples of ``multiple``: portrait and landscape,
+    which prove the exported axes are dynamic."""
     rng = np.random.default_rng(0)
-    input_sets = [{"image": rng.random((1, 3, height * multiple, width * multiple), dtype=np.float32)}
-                  for height, width in ((12, 9), (7, 11))]  # portrait and landscape prove the axes are dynamic
-    return check_parity(wrapper, path, input_sets, TOLERANCE)
+    return [{"image": rng.random((1, 3, height * multiple, width * multiple), dtype=np.float32)}
+            for height, width in ((12, 9), (7, 11))]
 
 
 def training_chain(config: dict, depth: int = 5, lead: str = "fine-tuned from") -> str:

@@ -37,7 +37,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from fashiongen.training.runs import save_slim_checkpoint
+from fashiongen.training.runs import _known_fields, save_slim_checkpoint
 from fashiongen.training.segmenter_networks import GarmentSegmenter, build_segmenter
 
 # Standard deviation given to each output channel of a convolution whose batch norm was folded. The
@@ -92,7 +92,7 @@ def load_onnx_weights(model: GarmentSegmenter, path: str | Path, calibration_bat
     frozen_blocks = model.vgg.blocks[:model.config.tune_from - 1]
     # index of the first trained convolution: the ones before it are frozen ImageNet weights
     trained_from = sum(isinstance(layer, torch.nn.Conv2d) for block in frozen_blocks for layer in block)
-    folded = []  # (batch norm, folded bias b') to calibrate
+    folded = []  # (conv, batch norm, c) to calibrate
     with torch.no_grad():
         for index, ((weight, bias), (conv, norm)) in enumerate(zip(convolutions, pairs)):
             if tuple(weight.shape) != tuple(conv.weight.shape):
@@ -154,26 +154,18 @@ def _calibrate(model: GarmentSegmenter, folded: list, calibration_batches) -> No
             norm.bias.add_((mean / scale).float())
 
 
-def parity_error(model: GarmentSegmenter, path: str | Path, sizes=((12, 9), (7, 11))) -> float:
-    """Largest |onnxruntime - torch| garment probability over random inputs, with a copy of ``model``
-    rounded to the int8 grid the file stores (every convolution, frozen blocks included)."""
+def parity_error(model: GarmentSegmenter, path: str | Path) -> float:
+    """Largest |onnxruntime - torch| garment probability on the export's parity inputs, with a copy of
+    ``model`` rounded to the int8 grid the file stores (every convolution, frozen blocks included)."""
     import copy
 
-    import onnxruntime as ort
-
-    from export.segmenter import round_conv_weights_to_int8
+    from export.onnx_export import parity
+    from export.segmenter import GarmentSegmenterExport, parity_inputs, round_conv_weights_to_int8
 
     rounded = copy.deepcopy(model).eval()
     round_conv_weights_to_int8(rounded)
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    rng = np.random.default_rng(0)
-    worst = 0.0
-    for height, width in sizes:
-        image = rng.random((1, 3, height * model.config.multiple, width * model.config.multiple), dtype=np.float32)
-        with torch.no_grad():
-            expected = torch.sigmoid(rounded(torch.from_numpy(image))).numpy()
-        worst = max(worst, float(np.abs(session.run(None, {"image": image})[0] - expected).max()))
-    return worst
+    wrapper = GarmentSegmenterExport(rounded).eval()
+    return max(parity(wrapper, path, inputs) for inputs in parity_inputs(model.config.multiple))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     metadata = {prop.key: prop.value for prop in onnx.load(args.onnx, load_external_data=False).metadata_props}
     if "config" not in metadata:
         raise SystemExit(f"{args.onnx} records no training config: not a segmenter exported by export.segmenter")
-    known = {field.name for field in dataclasses.fields(TrainSegmenterConfig)}
-    config = TrainSegmenterConfig(**{key: value for key, value in json.loads(metadata["config"]).items() if key in known})
+    config = TrainSegmenterConfig(**_known_fields(TrainSegmenterConfig, json.loads(metadata["config"])))
     if args.training_set:
         config = dataclasses.replace(config, training_set=args.training_set)
     items, cutouts, backgrounds = training_set(config)
