@@ -19,8 +19,8 @@ from fashiongen.garment_mask import DEFAULT_RULES, LearnedSegmenter, _learned_co
 from fashiongen.metrics.mask_benchmark import Cutout
 from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 from fashiongen.training.segmenter_clutter import draw_hanger, draw_underlay
-from fashiongen.training.segmenter_data import (banded_garment, composite_view, flat_garment, garment_gap, printed_garment,
-                                                real_view)
+from fashiongen.training.segmenter_data import (banded_garment, composite_view, flat_garment, garment_gap,
+                                                matched_background, printed_garment, real_view)
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
 from fashiongen.training.runs import save_slim_checkpoint
@@ -111,6 +111,36 @@ def test_garment_gap_cuts_a_shaded_gap_out_of_the_garment_only():
     inside[ys.min() + 2:ys.max() - 1, xs.min() + 2:xs.max() - 1] = True
     seen = inside & (truth < 0.5)
     assert seen.sum() >= 10 and image[seen, 0].mean() < 150  # the background shows through the gap, labelled so
+
+
+def test_matched_background_takes_a_garment_colour_and_keeps_its_texture():
+    # a garment of two colour panels (red top, blue bottom) and a grey textured background
+    piece = np.zeros((60, 40, 3), np.float32)
+    piece[:30], piece[30:] = (200, 30, 30), (30, 40, 190)
+    alpha = np.ones((60, 40), np.float32)
+    rng = np.random.default_rng(0)
+    background = (120 + 30 * rng.standard_normal((64, 64, 1)) * np.ones(3)).astype(np.float32)
+    seen = set()
+    for seed in range(12):
+        matched = matched_background(background, piece, alpha, np.random.default_rng(seed))
+        assert matched.shape == background.shape and matched.dtype == np.float32
+        mean = matched.reshape(-1, 3).mean(axis=0)
+        red, blue = np.array((200, 30, 30)), np.array((30, 40, 190))
+        along = np.clip(np.dot(mean - red, blue - red) / np.dot(blue - red, blue - red), 0, 1)
+        # the garment's colour at a point (a panel's, or a blend where the panels meet), not grey any more
+        assert np.abs(mean - (red + along * (blue - red))).max() < 30 and np.ptp(mean) > 60
+        seen.add("red" if along < 0.5 else "blue")
+        luminance = matched.mean(axis=2)
+        assert np.corrcoef(luminance.ravel(), background[..., 0].ravel())[0, 1] > 0.9  # its own texture kept
+    assert len(seen) == 2  # sometimes one panel's colour, sometimes the other's
+    cutout = Cutout(piece.astype(np.uint8), alpha, "Shirt")
+    backgrounds = [np.full((64, 48, 3), 90, np.uint8)]
+    off = composite_view([cutout], backgrounds, 64, np.random.default_rng(1), plain_share=0.0, matched_share=0.0)
+    image, truth = composite_view([cutout], backgrounds, 64, np.random.default_rng(1), plain_share=0.0,
+                                  matched_share=1.0)
+    assert np.array_equal(truth, off[1])  # same garment, same place, same truth
+    outside, before = image[truth < 0.5].astype(float).mean(axis=0), off[0][truth < 0.5].astype(float).mean(axis=0)
+    assert np.ptp(before) < 15 and np.ptp(outside) > 60  # the grey background became red or blue
 
 
 def test_flat_garment_fills_the_silhouette_with_one_colour():

@@ -9,6 +9,8 @@ Composites can also carry drawn clutter as background (hangers, cloths under the
 :mod:`fashiongen.training.segmenter_clutter`), and garments can be re-made printed, banded or flat
 so that none of those looks reads as "not garment", or have a gap cut through them that shows the
 background (:func:`garment_gap`), so that background seen between a sleeve and the body is not garment.
+A composite's background can also be recoloured to one of its garment's own colours
+(:func:`matched_background`), the case colour cannot separate (a dark sleeve on a dark sheet).
 """
 
 from __future__ import annotations
@@ -239,17 +241,44 @@ def _photo_background(backgrounds: list[np.ndarray], side: int, rng: np.random.G
     return (patch[:, ::-1] if rng.random() < 0.5 else patch).astype(np.float32)
 
 
+def matched_background(background: np.ndarray, piece: np.ndarray, alpha: np.ndarray,
+                       rng: np.random.Generator) -> np.ndarray:
+    """(side, side, 3) float32 RGB background recoloured to one of the garment's own colours.
+
+    ``piece`` (h, w, 3) float RGB in [0, 255] and ``alpha`` (h, w) in [0, 1] are the garment as it will
+    be pasted. The colour is the garment's, smoothed over about a tenth of its size, at a random point
+    on it (a sleeve's, a panel's, a print's average): the background's Lab mean moves there, with a
+    little jitter, and keeps its own texture and light. Why: about two thirds of the held-out masks the
+    app gets wrong lose a sleeve, cuff or sole that shares the background's colour, and no label had
+    taught the network that case (docs/garment-mask.md, twentieth session).
+    """
+    inside = np.argwhere(alpha > 0.5)
+    if len(inside) == 0:
+        return background
+    sigma = max(1.0, max(alpha.shape) / 10)
+    smooth = cv2.GaussianBlur(np.clip(piece, 0, 255).astype(np.float32) / 255.0, (0, 0), sigma)
+    y, x = inside[rng.integers(len(inside))]
+    target = cv2.cvtColor(smooth[y:y + 1, x:x + 1], cv2.COLOR_RGB2LAB)[0, 0]
+    lab = cv2.cvtColor(np.clip(background, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    shift = target - lab.reshape(-1, 3).mean(axis=0) + rng.normal(0.0, (3.0, 2.0, 2.0))
+    recoloured = cv2.cvtColor((lab + shift).astype(np.float32), cv2.COLOR_LAB2RGB)
+    return np.clip(recoloured * 255.0, 0, 255).astype(np.float32)
+
+
 def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: int, rng: np.random.Generator,
                    pair_share: float = 0.3, plain_share: float = 0.1, pattern_share: float = 0.0,
                    garment_print_share: float = 0.0, hanger_share: float = 0.0,
                    underlay_share: float = 0.0, garment_band_share: float = 0.0,
-                   garment_flat_share: float = 0.0, garment_gap_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                   garment_flat_share: float = 0.0, garment_gap_share: float = 0.0,
+                   matched_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One garment (or, ``pair_share`` of the time, two side by side) pasted on a background: a
     gradient (``plain_share``), a drawn print (``pattern_share``) or else a stored photo background.
     ``garment_print_share`` of the garments are first re-made in a drawn print (:func:`printed_garment`),
     ``garment_band_share`` get a band of another colour (:func:`banded_garment`), ``garment_flat_share``
     become flat drawings (:func:`flat_garment`), ``garment_gap_share`` have a gap through them that
-    shows the background, in shadow (:func:`garment_gap`). ``underlay_share`` of the views get a cloth, board or
+    shows the background, in shadow (:func:`garment_gap`). ``matched_share`` of the views have their
+    background recoloured to one of the first garment's colours (:func:`matched_background`).
+    ``underlay_share`` of the views get a cloth, board or
     box under the garments and ``hanger_share`` of the single tops and dresses a hanger
     (:mod:`fashiongen.training.segmenter_clutter`), both background."""
     kind = rng.random()
@@ -289,6 +318,8 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
             x0 = int(rng.integers(0, side - new_width + 1))
         y0 = int(rng.integers(0, side - new_height + 1))
         pieces.append((piece, alpha, x0, y0, cutout.label, shade))
+    if matched_share > 0 and rng.random() < matched_share:
+        image = matched_background(image, pieces[0][0], pieces[0][1], rng)
     placements = [(x0, y0, piece.shape[1], piece.shape[0]) for piece, _, x0, y0, _, _ in pieces]
     # As for the garment variants: no random number is drawn for a share that is off.
     if underlay_share > 0 and rng.random() < underlay_share:

@@ -66,6 +66,7 @@ class TrainSegmenterConfig:
     garment_band_share: float = 0.0         # share of garments (real views and composites) given a band of another colour
     garment_flat_share: float = 0.0         # share of garments (real views and composites) drawn flat (a filled silhouette)
     garment_gap_share: float = 0.0          # share of composited garments with a gap through them showing the background
+    matched_share: float = 0.0              # share of composites on a background recoloured to a garment colour
     hanger_share: float = 0.0               # share of composited single tops and dresses drawn on a hanger
     underlay_share: float = 0.0             # share of composites with a cloth, board or box drawn under the garments
     extra_backgrounds: int = 0              # backgrounds also cut from this many unlabelled training-split photos
@@ -103,12 +104,15 @@ _CLUTTERED = {**_PRINTED, "hanger_share": 0.5, "underlay_share": 0.35}
 _BANDED = {**_CLUTTERED, "garment_band_share": 0.3}
 # and flat-drawn garments (filled silhouettes), which the flat drawn cloths taught it to cut
 _FLAT = {**_BANDED, "garment_flat_share": 0.15}
+_GAPS = {**_FLAT, "garment_gap_share": 0.5}
 PRESETS = {"main": {}, "small": _SMALL, "small-busy": _BUSY, "small-printed": _PRINTED, "small-cluttered": _CLUTTERED,
            "small-banded": _BANDED,
            "small-flat": _FLAT,
            # and gaps through garments showing the background (the sheet between a sleeve and the body),
            # since every truth before had its holes filled and the network learnt to fill them too
-           "small-gaps": {**_FLAT, "garment_gap_share": 0.5}}
+           "small-gaps": _GAPS,
+           # and backgrounds recoloured to a garment's own colour: the sleeve lost on a sheet of its colour
+           "small-matched": {**_GAPS, "matched_share": 0.4}}
 
 
 def _cached(config: TrainSegmenterConfig, kind: str, key_parts: tuple, build):
@@ -263,7 +267,7 @@ def _draw_view(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], 
                               garment_print_share=config.garment_print_share, hanger_share=config.hanger_share,
                               underlay_share=config.underlay_share, garment_band_share=config.garment_band_share,
                               garment_flat_share=config.garment_flat_share,
-                              garment_gap_share=config.garment_gap_share)
+                              garment_gap_share=config.garment_gap_share, matched_share=config.matched_share)
     item = items[rng.integers(len(items))]
     photo = garment_variant(item["photo"], item["mask"], rng, config.garment_print_share, config.garment_band_share,
                             config.garment_flat_share)
