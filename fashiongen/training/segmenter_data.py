@@ -250,7 +250,8 @@ def matched_background(background: np.ndarray, piece: np.ndarray, alpha: np.ndar
     on it (a sleeve's, a panel's, a print's average): the background's Lab mean moves there, with a
     little jitter, and keeps its own texture and light. Why: about two thirds of the held-out masks the
     app gets wrong lose a sleeve, cuff or sole that shares the background's colour, and no label had
-    taught the network that case (docs/garment-mask.md, twentieth session).
+    taught the network that case. A 1,500-step CPU fine-tune with it did not move the held-out fold
+    (docs/garment-mask.md, twentieth session); it stays as an option for longer runs.
     """
     inside = np.argwhere(alpha > 0.5)
     if len(inside) == 0:
