@@ -279,9 +279,8 @@ def composite_view(cutouts: list[Cutout], backgrounds: list[np.ndarray], side: i
     become flat drawings (:func:`flat_garment`), ``garment_gap_share`` have a gap through them that
     shows the background, in shadow (:func:`garment_gap`). ``matched_share`` of the views have their
     background recoloured to one of the first garment's colours (:func:`matched_background`).
-    ``underlay_share`` of the views get a cloth, board or
-    box under the garments and ``hanger_share`` of the single tops and dresses a hanger
-    (:mod:`fashiongen.training.segmenter_clutter`), both background."""
+    ``underlay_share`` of the views get a cloth, board or box under the garments and ``hanger_share``
+    of the single tops and dresses a hanger (:mod:`fashiongen.training.segmenter_clutter`), both background."""
     kind = rng.random()
     if kind < plain_share or not backgrounds:
         image = _plain_background(side, rng)
