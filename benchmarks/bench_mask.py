@@ -43,7 +43,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, SEGMENTER_FILE, LearnedSegmenter, _grabcut,
+from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GROWER_FILE, SEGMENTER_FILE, LearnedSegmenter, _grabcut,
                                      garment_mask)
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
@@ -87,14 +87,14 @@ def grabcut_only_mask(image: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def _segmenter(path: str) -> LearnedSegmenter:
-    return LearnedSegmenter(path)
+def _segmenter(path: str, grower: str = "") -> LearnedSegmenter:
+    return LearnedSegmenter(path, grower or None)
 
 
-def current_mask(image: np.ndarray, segmenter_file: str = str(SEGMENTER_FILE)) -> np.ndarray:
+def current_mask(image: np.ndarray, segmenter_file: str = str(SEGMENTER_FILE), grower_file: str = "") -> np.ndarray:
     """Today's mask: GrabCut's, less what a GrabCut seeded by the learned segmenter (the committed
-    one, or a candidate's ONNX file) leaves out."""
-    return garment_mask(image, segmenter=_segmenter(segmenter_file))
+    one, or a candidate's ONNX file) leaves out, plus what it and the grower (when given) are both sure of."""
+    return garment_mask(image, segmenter=_segmenter(segmenter_file, grower_file))
 
 
 CURRENT = "current (corrected by the learned segmenter)"
@@ -192,8 +192,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="runs/mask-bench")
     parser.add_argument("--segmenter", default=str(SEGMENTER_FILE),
                         help="the learned segmenter's ONNX file for the current mask (a candidate, before it ships)")
+    parser.add_argument("--grower", default=str(GROWER_FILE) if GROWER_FILE.is_file() else "",
+                        help="the second network of the mask's growth step ('' for none; default: the committed one)")
     args = parser.parse_args(argv)
-    current = functools.partial(current_mask, segmenter_file=args.segmenter)
+    current = functools.partial(current_mask, segmenter_file=args.segmenter, grower_file=args.grower)
     methods = {**METHODS, CURRENT: current}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

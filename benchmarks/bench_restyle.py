@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 
 from fashiongen.fabric_print import garment_shading, lay_tile, placement, seamless_tile
-from fashiongen.garment_mask import LearnedSegmenter
+from fashiongen.garment_mask import shipped_segmenter
 from fashiongen.images import load_image, make_grid, resize, resize_long_side
 from fashiongen.limits import DEFAULT_REPEATS
 from fashiongen.metrics.style_metrics import gram_distance, lowpass_luminance, masked_grams, vgg_features
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         val = [r for r in records if split_of(r.image_id) == "val"]
         step = max(1, len(val) // args.garments)
         garments = [resize_long_side(load_image(r.path), args.side) for r in val[::step][:args.garments]]
-    pipeline = Pipeline(None, Stylizer("checkpoints/style_transfer.onnx"), segmenter=LearnedSegmenter())
+    pipeline = Pipeline(None, Stylizer("checkpoints/style_transfer.onnx"), segmenter=shipped_segmenter())
     peer = StyleTransfer(device="cpu", max_size=1024)
     vgg, vgg_source = load_vgg16("relu4_3")
     scores = {method: {"pattern": [], "fabric": [], "background": []} for method in METHODS}

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import SEGMENTER_FILE, LearnedSegmenter, garment_mask
+from fashiongen.garment_mask import GROWER_FILE, SEGMENTER_FILE, LearnedSegmenter, garment_mask
 from fashiongen.images import make_grid, resize
 from fashiongen.metrics.mask_benchmark import iou, tint
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, work_photo
@@ -48,13 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--candidate", required=True, help="the candidate segmenter's ONNX file")
     parser.add_argument("--shipped", default=str(SEGMENTER_FILE))
+    parser.add_argument("--grower", default=str(GROWER_FILE) if GROWER_FILE.is_file() else "",
+                        help="the growth step's second network, for both masks ('' for none; default: the committed one)")
     parser.add_argument("--data", default="../shared/data/clothing")
     parser.add_argument("--labels", default="benchmarks/mask_checks.json")
     parser.add_argument("--verdicts", default="benchmarks/mask_checks_learned_heldout.json")
     parser.add_argument("--moved", type=float, default=0.98, help="IoU with the shipped mask below which a mask moved")
     parser.add_argument("--out", default="runs/mask-candidate")
     args = parser.parse_args(argv)
-    shipped, candidate = LearnedSegmenter(args.shipped), LearnedSegmenter(args.candidate)
+    grower = args.grower or None
+    shipped, candidate = LearnedSegmenter(args.shipped, grower), LearnedSegmenter(args.candidate, grower)
     verdict_file = json.loads(Path(args.verdicts).read_text())
     version, judged = verdict_file["mask_version"], verdict_file["checked"]
     if shipped.mask_version != version:

@@ -42,6 +42,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from fashiongen.garment_mask import MASK_VERSION, LearnedSegmenter, garment_mask
+from fashiongen.garment_mask import shipped_segmenter as app_segmenter
 from fashiongen.images import make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import certain_mask, iou, tint
 from fashiongen.metrics.mask_verdicts import load_labels, mask_digest, sheet_photo
@@ -94,8 +95,8 @@ def drawn_sheets(out: Path, seed: int, count: int) -> list[dict]:
 
 @functools.lru_cache(maxsize=1)
 def shipped_segmenter() -> LearnedSegmenter:
-    """The committed learned segmenter: the verdicts judge the mask the app makes."""
-    return LearnedSegmenter()
+    """The committed learned segmenter (and its grower, when committed): the verdicts judge the mask the app makes."""
+    return app_segmenter()
 
 
 def shipped_version() -> str:

@@ -77,7 +77,7 @@ def export_segmenter(model: torch.nn.Module, path: str | Path, metadata: dict, i
     if int8:
         round_conv_weights_to_int8(model)
     wrapper = GarmentSegmenterExport(model.eval()).eval()
-    multiple = model.config.multiple
+    multiple = model.multiple
     export_onnx(wrapper, (torch.rand(1, 3, 4 * multiple, 3 * multiple),), path, ["image"], ["garment"],
                 {"image": {2: "H", 3: "W"}, "garment": {2: "H", 3: "W"}}, {**metadata, "multiple": str(multiple)})
     if int8:
@@ -119,10 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     state = load_checkpoint(args.checkpoint)
     model = segmenter_from_checkpoint(state, args.checkpoint)
     trainer = state["config"]
-    provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
-                  f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
-                  f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites"
-                  f"{training_chain(trainer)}; VGG16: {state.get('weights_source', '')}")
+    views = (f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
+             f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites"
+             f"{training_chain(trainer)}")
+    if trainer.get("network") == "u2netp":
+        provenance = f"U^2-Netp, every layer fine-tuned, {views}; started from {state.get('weights_source', '')}"
+    else:
+        provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
+                      f"{views}; VGG16: {state.get('weights_source', '')}")
     metadata = {"side": str(args.side), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
                 "config": json.dumps(trainer), "step": str(state["step"])}
     try:

@@ -34,6 +34,7 @@ CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 TREND_MODEL = "trend_generator.onnx"
 STYLE_MODEL = "style_transfer.onnx"
 SEGMENTER_MODEL = "garment_segmenter.onnx"
+GROWER_MODEL = "garment_grower.onnx"
 MODES = ("print", "artistic")
 ORGANIC_KINDS = frozenset({"floral", "marble", "camouflage"})  # library kinds with no exact period
 
@@ -132,10 +133,15 @@ class Pipeline:
             notices["style"] = str(error)
             logger.error("Style transfer is disabled: %s", error)
         try:
-            segmenter = LearnedSegmenter(folder / SEGMENTER_MODEL)
-        except (ModelFileError, KeyError, ValueError) as error:
-            notices["mask"] = f"{error} The automatic garment mask falls back to colour-only GrabCut."
-            logger.error("The learned garment mask is disabled: %s", error)
+            segmenter = LearnedSegmenter(folder / SEGMENTER_MODEL, folder / GROWER_MODEL)
+        except (ModelFileError, KeyError, ValueError) as grower_error:
+            try:  # the grower alone may be what is missing: the learned mask still runs, without growth
+                segmenter = LearnedSegmenter(folder / SEGMENTER_MODEL)
+                notices["mask"] = f"{grower_error} The automatic garment mask does not give back parts colour lost."
+                logger.error("The garment mask's growth step is disabled: %s", grower_error)
+            except (ModelFileError, KeyError, ValueError) as error:
+                notices["mask"] = f"{error} The automatic garment mask falls back to colour-only GrabCut."
+                logger.error("The learned garment mask is disabled: %s", error)
         return cls(sampler, stylizer, notices, segmenter)
 
     # -- status -------------------------------------------------------------------------------
@@ -149,6 +155,8 @@ class Pipeline:
             else:
                 onnx_model: OnnxModel = model.model
                 lines[key] = f"{onnx_model.provider_label} ({onnx_model.provider}) on {device_name(onnx_model.provider)}"
+                if key in self.notices:  # it runs, but not all of it (the mask without its grower)
+                    lines[key] += f" ({self.notices[key]})"
         return lines
 
     def _trend(self) -> TrendSampler:

@@ -72,6 +72,11 @@ class GarmentSegmenter(nn.Module):
             previous = width
         self.out = nn.Conv2d(previous, 1, 1)
 
+    @property
+    def multiple(self) -> int:
+        """Input sides must be multiples of this."""
+        return self.config.multiple
+
     def trainable_parameters(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
         """(fine-tuned encoder parameters, decoder parameters): they learn at different rates."""
         encoder = [p for p in self.vgg.parameters() if p.requires_grad]

