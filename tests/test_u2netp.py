@@ -132,11 +132,13 @@ def test_grown_back_gives_back_a_part_only_where_both_networks_are_sure():
     second[40:60, 15:30] = 0.3
     first[95:110, 40:60] = second[95:110, 40:60] = 0.95  # both sure, but apart from the garment
     first[30:50, 0:12] = second[30:50, 0:12] = 0.95      # touching? no: in the border band
+    first[90:98, 68:94] = second[90:98, 68:94] = 0.95    # a strip touching the garment at its tip only
     grown = _grown_back(mask, first, second, DEFAULT_RULES)
     assert grown[42:58, 72:83].all()                     # the sleeve is back
     assert not grown[40:60, 15:29].any()                 # one network alone does not add the sheet
     assert not grown[95:110, 40:60].any() and not grown[30:50, 0:12].any()
     assert not grown[55:60, 45:55].any()                 # holes are not filled: the gap stays open
+    assert not grown[91:98, 72:94].any()                 # too little of its outline meets the garment
     assert np.array_equal(_grown_back(mask, first, np.zeros_like(second), DEFAULT_RULES), mask)
 
 
