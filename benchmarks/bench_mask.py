@@ -43,8 +43,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, GROWER_FILE, SEGMENTER_FILE, LearnedSegmenter, _grabcut,
-                                     garment_mask)
+from fashiongen.garment_mask import (DEFAULT_RULES, FIRST_PASS_RULES, SEGMENTER_FILE, LearnedSegmenter, _grabcut,
+                                     garment_mask, shipped_grower_file)
 from fashiongen.images import ImageError, load_image, make_grid, resize, resize_long_side
 from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_mask, composite_parts, cutout_of,
                                                iou, pair_recall, tint)
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="runs/mask-bench")
     parser.add_argument("--segmenter", default=str(SEGMENTER_FILE),
                         help="the learned segmenter's ONNX file for the current mask (a candidate, before it ships)")
-    parser.add_argument("--grower", default=str(GROWER_FILE) if GROWER_FILE.is_file() else "",
+    parser.add_argument("--grower", default=str(shipped_grower_file() or ""),
                         help="the second network of the mask's growth step ('' for none; default: the committed one)")
     args = parser.parse_args(argv)
     current = functools.partial(current_mask, segmenter_file=args.segmenter, grower_file=args.grower)

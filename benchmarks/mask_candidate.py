@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from fashiongen.garment_mask import GROWER_FILE, SEGMENTER_FILE, LearnedSegmenter, garment_mask
+from fashiongen.garment_mask import SEGMENTER_FILE, LearnedSegmenter, garment_mask, shipped_grower_file
 from fashiongen.images import make_grid, resize
 from fashiongen.metrics.mask_benchmark import iou, tint
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, work_photo
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--candidate", required=True, help="the candidate segmenter's ONNX file")
     parser.add_argument("--shipped", default=str(SEGMENTER_FILE))
-    parser.add_argument("--grower", default=str(GROWER_FILE) if GROWER_FILE.is_file() else "",
+    parser.add_argument("--grower", default=str(shipped_grower_file() or ""),
                         help="the growth step's second network, for both masks ('' for none; default: the committed one)")
     parser.add_argument("--data", default="../shared/data/clothing")
     parser.add_argument("--labels", default="benchmarks/mask_checks.json")

@@ -327,9 +327,14 @@ class LearnedSegmenter:
         return cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def shipped_grower_file() -> Path | None:
+    """The committed grower's file, or None where the checkout has none."""
+    return GROWER_FILE if GROWER_FILE.is_file() else None
+
+
 def shipped_segmenter() -> LearnedSegmenter:
     """The segmenter behind the app's automatic mask: the committed network and its grower (when committed)."""
-    return LearnedSegmenter(SEGMENTER_FILE, GROWER_FILE if GROWER_FILE.is_file() else None)
+    return LearnedSegmenter(SEGMENTER_FILE, shipped_grower_file())
 
 
 def mask_version(segmenter: LearnedSegmenter | None) -> str:

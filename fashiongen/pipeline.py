@@ -133,15 +133,16 @@ class Pipeline:
             notices["style"] = str(error)
             logger.error("Style transfer is disabled: %s", error)
         try:
-            segmenter = LearnedSegmenter(folder / SEGMENTER_MODEL, folder / GROWER_MODEL)
-        except (ModelFileError, KeyError, ValueError) as grower_error:
-            try:  # the grower alone may be what is missing: the learned mask still runs, without growth
-                segmenter = LearnedSegmenter(folder / SEGMENTER_MODEL)
-                notices["mask"] = f"{grower_error} The automatic garment mask does not give back parts colour lost."
-                logger.error("The garment mask's growth step is disabled: %s", grower_error)
+            segmenter = LearnedSegmenter(folder / SEGMENTER_MODEL)
+        except (ModelFileError, KeyError, ValueError) as error:
+            notices["mask"] = f"{error} The automatic garment mask falls back to colour-only GrabCut."
+            logger.error("The learned garment mask is disabled: %s", error)
+        else:
+            try:  # without its grower the learned mask still runs, without the growth step
+                segmenter.grower = LearnedSegmenter(folder / GROWER_MODEL)
             except (ModelFileError, KeyError, ValueError) as error:
-                notices["mask"] = f"{error} The automatic garment mask falls back to colour-only GrabCut."
-                logger.error("The learned garment mask is disabled: %s", error)
+                notices["mask"] = f"{error} The automatic garment mask does not give back parts colour lost."
+                logger.error("The garment mask's growth step is disabled: %s", error)
         return cls(sampler, stylizer, notices, segmenter)
 
     # -- status -------------------------------------------------------------------------------

@@ -83,6 +83,12 @@ class GarmentSegmenter(nn.Module):
         decoder = [p for name, p in self.named_parameters() if not name.startswith("vgg.")]
         return encoder, decoder
 
+    def training_loss(self, image: torch.Tensor, truth: torch.Tensor, loss) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 3, H, W) views and (B, 1, H, W) truth -> (logits, ``loss(logits, truth)``); U^2-Netp's
+        adds its side outputs, so the trainer asks the network."""
+        logits = self(image)
+        return logits, loss(logits, truth)
+
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) RGB in [0, 1] -> (B, 1, H, W) logits (sigmoid gives the garment probability)."""
         x = self.vgg.normalize(image)

@@ -413,11 +413,7 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         truth = masks.to(device, non_blocking=True)[:, None]                          # (B, 1, S, S)
         for group, rate in zip(optimizer.param_groups, base_rates):
             group["lr"] = rate * _learning_rate_factor(step, config)
-        if isinstance(model, U2NetP):
-            logits, loss = model.training_loss(images, truth, segmentation_loss)
-        else:
-            logits = model(images)
-            loss = segmentation_loss(logits, truth)
+        logits, loss = model.training_loss(images, truth, segmentation_loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

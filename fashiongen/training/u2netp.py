@@ -203,12 +203,14 @@ def load_u2netp(path: str | Path | None = None, sha256: str | None = U2NETP_SHA2
     heads = {f"side{k + 1}": side for k, side in enumerate(model.sides)} | {"outconv": model.fuse}
     # The stages' convolutions carry generated names (their batch norms were folded in), so they are
     # matched by the order the graph runs them in; the side and fusing convolutions kept their names.
-    body = [conv for conv in _conv_call_order(model) if conv not in set(heads.values())]
-    onnx_body = [node for node in convs if node.input[1].split(".")[0] not in heads]
+    head_modules = set(heads.values())
+    body = [conv for conv in _conv_call_order(model) if conv not in head_modules]
+    head_of = {node.input[1]: heads.get(node.input[1].split(".")[0]) for node in convs}  # weight name -> head or None
+    onnx_body = [node for node in convs if head_of[node.input[1]] is None]
     if len(body) != len(onnx_body):
         raise ValueError(f"{path}: {len(onnx_body)} stage convolutions, expected {len(body)}")
-    pairs = list(zip(body, onnx_body)) + [(heads[node.input[1].split(".")[0]], node) for node in convs
-                                         if node.input[1].split(".")[0] in heads]
+    pairs = list(zip(body, onnx_body)) + [(head_of[node.input[1]], node) for node in convs
+                                         if head_of[node.input[1]] is not None]
     with torch.no_grad():
         for conv, node in pairs:
             weight, bias = arrays[node.input[1]], arrays[node.input[2]]
