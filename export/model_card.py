@@ -133,8 +133,8 @@ def segmenter_card(folder: Path) -> str:
             lines.append(f"- Known failure cases: {evaluation['failures']}.")
     lines.append("- Limits: it knows paper, boards and floors from cloth, not always a hanger from a garment, nor "
                  "another garment lying beside the photographed one; alone it never grows the mask's edges, so a sleeve, "
-                 "cuff or sole colour lost stays lost unless the grower (below) is sure of it too (it gave back enough to "
-                 "fix 3 of the 55 wrong held-out masks; most lost parts stay lost); now and then it removes part of a "
+                 "cuff or sole colour lost stays lost unless the grower (below) is sure of it too (with it, 55 wrong "
+                 "held-out masks became 38; where the grower is unsure a lost part stays lost); now and then it removes part of a "
                  "garment (2 of 217 held-out masks GrabCut had right).")
     return "## Garment segmenter (automatic mask)\n\n" + "\n".join(lines) + "\n"
 

@@ -429,7 +429,7 @@ def test_shipped_pipeline_uses_the_segmenter_and_says_where_it_runs():
     assert pipeline.segmenter.grower is not None  # the committed U^2-Netp grows the mask
     assert "ExecutionProvider" in pipeline.status()["mask"]
     assert pipeline.mask_version == pipeline.segmenter.mask_version != mask_version(None)
-    assert "+grown-1:" in pipeline.mask_version
+    assert "+grown-2:" in pipeline.mask_version
     photo, _, paper = _on_paper(0)
     assert (pipeline.auto_mask(photo) > 0.5)[paper].mean() < 0.05
 

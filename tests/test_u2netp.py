@@ -119,7 +119,7 @@ def test_u2netp_trains_resumes_and_exports_for_the_app(tmp_path, monkeypatch):
 
 
 def test_grown_back_gives_back_a_part_only_where_both_networks_are_sure():
-    from fashiongen.garment_mask import DEFAULT_RULES, _grown_back
+    from fashiongen.garment_mask import _grown_back
 
     mask = np.zeros((120, 100), np.uint8)
     mask[30:90, 30:70] = 1          # the body colour kept
@@ -131,15 +131,17 @@ def test_grown_back_gives_back_a_part_only_where_both_networks_are_sure():
     first[40:60, 15:30] = 0.95                          # a sheet only the first network is sure of
     second[40:60, 15:30] = 0.3
     first[95:110, 40:60] = second[95:110, 40:60] = 0.95  # both sure, but apart from the garment
-    first[30:50, 0:12] = second[30:50, 0:12] = 0.95      # touching? no: in the border band
+    first[30:50, 0:12] = second[30:50, 0:12] = 0.95      # both sure, in the border band, apart from the garment
+    first[64:80, 70:100] = second[64:80, 70:100] = 0.95  # a cuff lost where the frame cuts it: back
     first[90:98, 68:94] = second[90:98, 68:94] = 0.95    # a strip touching the garment at its tip only
-    grown = _grown_back(mask, first, second, DEFAULT_RULES)
+    grown = _grown_back(mask, first, second)
     assert grown[42:58, 72:83].all()                     # the sleeve is back
+    assert grown[66:78, 72:100].all()                    # and the cuff that runs out of the frame
     assert not grown[40:60, 15:29].any()                 # one network alone does not add the sheet
     assert not grown[95:110, 40:60].any() and not grown[30:50, 0:12].any()
     assert not grown[55:60, 45:55].any()                 # holes are not filled: the gap stays open
     assert not grown[91:98, 72:94].any()                 # too little of its outline meets the garment
-    assert np.array_equal(_grown_back(mask, first, np.zeros_like(second), DEFAULT_RULES), mask)
+    assert np.array_equal(_grown_back(mask, first, np.zeros_like(second)), mask)
 
 
 def test_the_app_mask_grows_with_a_second_network_and_says_so_in_its_version(tmp_path):
@@ -153,7 +155,7 @@ def test_the_app_mask_grows_with_a_second_network_and_says_so_in_its_version(tmp
     alone = Pipeline.from_checkpoints(tmp_path)
     assert alone.segmenter.grower is not None and "mask" not in alone.notices
     plain = LearnedSegmenter(tmp_path / SEGMENTER_MODEL)
-    assert alone.mask_version.startswith(plain.mask_version + "+grown-1:") and mask_version(plain) == plain.mask_version
+    assert alone.mask_version.startswith(plain.mask_version + "+grown-2:") and mask_version(plain) == plain.mask_version
     assert garment_mask(draw_garment(), segmenter=alone.segmenter).shape == (260, 200)
     # Without the grower's file the learned mask still runs, and the status says what is missing.
     (tmp_path / GROWER_MODEL).unlink()
