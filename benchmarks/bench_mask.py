@@ -22,6 +22,10 @@ drawn after that and looked at only once the rules were fixed, and audit-val-4.p
 2026-12-04 before the segmenter trained with hangers and cloths was judged (audit-val-3 had been
 looked at for every candidate since), and audit-val-5.png, drawn in the fourteenth session once the
 network's veto on gap removals was chosen and judged on the held-out fold (not before).
+With ``--frame`` every composite is one garment larger than the canvas's short side (FRAME_SCALES),
+placed where its random centre puts it, so that the frame cuts most of them as in a close-up photo;
+its truth is the part inside the canvas (added in the twenty-second session, when the growth step
+was let reach the frame: the default composites never touch it).
 Certain cutouts are refused when their mask falls into pieces (see ``certain_mask``): until then
 one, a white vest on a white sheet whose print alone stood out, was pasted as floating spots and
 counted as the one lost garment of a pair.
@@ -51,6 +55,7 @@ from fashiongen.metrics.mask_benchmark import (CANVAS, background_from, certain_
 from fashiongen.training.data import read_records, split_of
 
 SCALES = (0.45, 0.65, 0.85)
+FRAME_SCALES = (0.95, 1.1, 1.25)  # --frame: garments larger than the canvas's short side, cut by the frame
 SIDE = 256           # both methods see the same 256 px long side working copy
 
 
@@ -140,11 +145,18 @@ def scan_photos(data: str, backgrounds_wanted: int, seed: int, cache_dir: Path
     return cutouts, backgrounds, audit
 
 
-def draw_composite(index: int, cutouts: list, shoes: list, backgrounds: list[np.ndarray], rng: np.random.Generator
-                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+def draw_composite(index: int, cutouts: list, shoes: list, backgrounds: list[np.ndarray], rng: np.random.Generator,
+                   frame: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
     """Composite number ``index``: every 4th a pair (a shoe beside another garment, as shoes lie in a
-    photo), else one garment at one of SCALES -> (CANVAS image, one (H, W) truth mask per garment)."""
+    photo), else one garment at one of SCALES -> (CANVAS image, one (H, W) truth mask per garment).
+
+    ``frame``: one garment at one of FRAME_SCALES instead, placed where it lands, so that the frame
+    cuts most of them (a close-up: sleeves, hems and legs run out of the photo)."""
     background = backgrounds[rng.integers(len(backgrounds))]
+    if frame:
+        scale = FRAME_SCALES[index % len(FRAME_SCALES)]
+        center = (0.5 + rng.uniform(-0.15, 0.15), 0.5 + rng.uniform(-0.15, 0.15))
+        return composite_parts([cutouts[rng.integers(len(cutouts))]], background, scale, [center], inside=False)
     if index % 4 == 3:
         pair = [shoes[rng.integers(len(shoes))], cutouts[rng.integers(len(cutouts))]]
         scale = 0.4
@@ -189,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--composites", type=int, default=160)
     parser.add_argument("--backgrounds", type=int, default=200, help="textured backgrounds to draw from")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--frame", action="store_true",
+                        help="composites of one garment each, larger than the canvas and cut by its frame (no pairs)")
     parser.add_argument("--out", default="runs/mask-bench")
     parser.add_argument("--segmenter", default=str(SEGMENTER_FILE),
                         help="the learned segmenter's ONNX file for the current mask (a candidate, before it ships)")
@@ -213,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     seconds = {name: [] for name in methods}
     examples = []
     for index in range(args.composites):
-        image, parts = draw_composite(index, cutouts, shoes, backgrounds, rng)
+        image, parts = draw_composite(index, cutouts, shoes, backgrounds, rng, args.frame)
         truth = np.maximum.reduce(parts)
         row = [image]
         for name, method in methods.items():
@@ -236,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
         seen += photos
 
     pairs = len(next(iter(recalls.values())))
-    print(f"\n{args.composites} composites ({pairs} pairs), canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
+    kind = "across the frame" if args.frame else f"({pairs} pairs)"
+    print(f"\n{args.composites} composites {kind}, canvas {CANVAS[0]}x{CANVAS[1]}, masks at {SIDE} px")
     width = max(len(name) for name in methods) + 2
     print(f"{'method':<{width}}{'mean IoU':>10}{'IoU>=0.9':>10}{'lost in pair':>14}{'ms/image':>10}")
     for name in methods:

@@ -66,6 +66,21 @@ def test_a_perfect_mask_scores_one_and_a_pair_keeps_both_garments():
     assert np.abs(image[inner].astype(int) - np.array([30, 60, 140])).max() <= 2
 
 
+def test_a_garment_placed_across_the_frame_is_cut_by_it_and_its_truth_is_the_part_inside():
+    cut = cutout_of(_plain_photo(), certain_mask(_plain_photo()), "Shirt")
+    _, [inside] = composite_parts([cut], _textured(), 0.9, [(0.5, 0.5)])
+    # Centred on the left edge: the left half of the garment lies outside the canvas.
+    image, [part] = composite_parts([cut], _textured(), 0.9, [(0.0, 0.5)], inside=False)
+    columns = np.flatnonzero(part.any(axis=0))
+    assert columns[0] == 0 and 0.3 < part.sum() / inside.sum() < 0.7  # about half of it, touching the frame
+    far = cv2.dilate(part, np.ones((5, 5), np.uint8)) == 0  # beyond the garment's soft rim
+    assert np.array_equal(image[far], _textured()[far])  # the background there untouched
+    assert np.abs(image[:, 0][part[:, 0] > 0].astype(int) - np.array([30, 60, 140])).max() <= 2
+    # inside=True (the default) moves the same placement into the canvas: the whole garment, uncut.
+    _, [moved_part] = composite_parts([cut], _textured(), 0.9, [(0.0, 0.5)])
+    assert moved_part.sum() == inside.sum() and np.flatnonzero(moved_part.any(axis=0))[0] == 0
+
+
 def test_background_is_taken_from_the_garment_free_band():
     photo = _textured((100, 200))
     mask = np.zeros((200, 100), np.float32)

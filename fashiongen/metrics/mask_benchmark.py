@@ -125,9 +125,14 @@ def composite(cutouts: list[Cutout], background: np.ndarray, scale: float, cente
     return image, np.maximum.reduce(parts)
 
 
-def composite_parts(cutouts: list[Cutout], background: np.ndarray, scale: float, centers: list[tuple[float, float]]
-                    ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """As :func:`composite`, with one exact (H, W) float32 {0, 1} mask per placed garment."""
+def composite_parts(cutouts: list[Cutout], background: np.ndarray, scale: float, centers: list[tuple[float, float]],
+                    inside: bool = True) -> tuple[np.ndarray, list[np.ndarray]]:
+    """As :func:`composite`, with one exact (H, W) float32 {0, 1} mask per placed garment.
+
+    ``inside``: each garment is moved into the canvas where its centre would put it across the
+    frame; False places it at its centre as given, so that the frame cuts it (a close-up photo
+    of a garment larger than the frame), and its truth is the part inside the canvas.
+    """
     image = background.astype(np.float32).copy()
     height, width = background.shape[:2]
     parts = []
@@ -137,11 +142,15 @@ def composite_parts(cutouts: list[Cutout], background: np.ndarray, scale: float,
         new_w, new_h = max(2, round(cw * factor)), max(2, round(ch * factor))
         piece = cv2.resize(cutout.image, (new_w, new_h), interpolation=cv2.INTER_AREA).astype(np.float32)
         alpha = cv2.resize(cutout.mask, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-        x0 = int(np.clip(round(cx * width - new_w / 2), 0, max(0, width - new_w)))
-        y0 = int(np.clip(round(cy * height - new_h / 2), 0, max(0, height - new_h)))
-        x1, y1 = min(width, x0 + new_w), min(height, y0 + new_h)
-        a = alpha[:y1 - y0, :x1 - x0, None]
-        image[y0:y1, x0:x1] = piece[:y1 - y0, :x1 - x0] * a + image[y0:y1, x0:x1] * (1 - a)
+        x0, y0 = round(cx * width - new_w / 2), round(cy * height - new_h / 2)
+        if inside:
+            x0 = int(np.clip(x0, 0, max(0, width - new_w)))
+            y0 = int(np.clip(y0, 0, max(0, height - new_h)))
+        left, top = max(0, -x0), max(0, -y0)  # rows and columns of the piece left of or above the canvas
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(width, x0 + new_w - left), min(height, y0 + new_h - top)
+        a = alpha[top:top + y1 - y0, left:left + x1 - x0, None]
+        image[y0:y1, x0:x1] = piece[top:top + y1 - y0, left:left + x1 - x0] * a + image[y0:y1, x0:x1] * (1 - a)
         part = np.zeros((height, width), np.float32)
         part[y0:y1, x0:x1] = (a[..., 0] > 0.5).astype(np.float32)
         parts.append(part)
