@@ -79,6 +79,9 @@ def test_a_garment_placed_across_the_frame_is_cut_by_it_and_its_truth_is_the_par
     # inside=True (the default) moves the same placement into the canvas: the whole garment, uncut.
     _, [moved_part] = composite_parts([cut], _textured(), 0.9, [(0.0, 0.5)])
     assert moved_part.sum() == inside.sum() and np.flatnonzero(moved_part.any(axis=0))[0] == 0
+    # Wholly outside the canvas: nothing placed, an empty truth.
+    gone, [none] = composite_parts([cut], _textured(), 0.9, [(3.0, 0.5)], inside=False)
+    assert not none.any() and np.array_equal(gone, _textured())
 
 
 def test_background_is_taken_from_the_garment_free_band():

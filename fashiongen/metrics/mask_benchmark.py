@@ -148,7 +148,7 @@ def composite_parts(cutouts: list[Cutout], background: np.ndarray, scale: float,
             y0 = int(np.clip(y0, 0, max(0, height - new_h)))
         left, top = max(0, -x0), max(0, -y0)  # rows and columns of the piece left of or above the canvas
         x0, y0 = max(0, x0), max(0, y0)
-        x1, y1 = min(width, x0 + new_w - left), min(height, y0 + new_h - top)
+        x1, y1 = max(x0, min(width, x0 + new_w - left)), max(y0, min(height, y0 + new_h - top))  # empty when wholly outside
         a = alpha[top:top + y1 - y0, left:left + x1 - x0, None]
         image[y0:y1, x0:x1] = piece[top:top + y1 - y0, left:left + x1 - x0] * a + image[y0:y1, x0:x1] * (1 - a)
         part = np.zeros((height, width), np.float32)
