@@ -1,12 +1,14 @@
-"""A candidate garment segmenter against the shipped one, on the held-out fold's verdicts by eye.
+"""A candidate garment segmenter (or grower) against the shipped one, on the held-out fold's verdicts by eye.
 
     python benchmarks/mask_candidate.py --candidate runs/segmenter-next.onnx --out runs/candidate-next
+    python benchmarks/mask_candidate.py --candidate-grower runs/grower-next.onnx --out runs/candidate-grower
 
 Every held-out photo (fold 0 of ``benchmarks/mask_checks.json``, never trained on) has a verdict on
 the shipped mask: the ones listed in ``benchmarks/mask_checks_learned_heldout.json`` (judged by eye on
 that mask, its digest checked here), the others right (GrabCut right, the shipped mask within IoU 0.98
 of it; see that file's ``about``). The candidate's app mask (the whole pipeline, only the network
-swapped) is compared with the shipped one on each photo:
+swapped: the segmenter with ``--candidate``, the growth step's second network with ``--candidate-grower``,
+or both) is compared with the shipped one on each photo:
 
 - right masks it moves (IoU with the shipped mask below ``--moved``): each may be broken;
 - wrong masks it moves: each may be fixed;
@@ -46,7 +48,9 @@ def held_out_verdicts(labels: Path, judged: dict, fold: int = 0) -> dict[str, st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--candidate", required=True, help="the candidate segmenter's ONNX file")
+    parser.add_argument("--candidate", default="", help="the candidate segmenter's ONNX file ('': the shipped one)")
+    parser.add_argument("--candidate-grower", default="",
+                        help="the candidate grower's ONNX file, for the candidate's mask only ('': the --grower one)")
     parser.add_argument("--shipped", default=str(SEGMENTER_FILE))
     parser.add_argument("--grower", default=str(shipped_grower_file() or ""),
                         help="the growth step's second network, for both masks ('' for none; default: the committed one)")
@@ -56,8 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moved", type=float, default=0.98, help="IoU with the shipped mask below which a mask moved")
     parser.add_argument("--out", default="runs/mask-candidate")
     args = parser.parse_args(argv)
+    if not args.candidate and not args.candidate_grower:
+        parser.error("give --candidate, --candidate-grower or both")
     grower = args.grower or None
-    shipped, candidate = LearnedSegmenter(args.shipped, grower), LearnedSegmenter(args.candidate, grower)
+    shipped = LearnedSegmenter(args.shipped, grower)
+    candidate = LearnedSegmenter(args.candidate or args.shipped, args.candidate_grower or grower)
+    roles = (("segmenter", args.candidate), ("grower", args.candidate_grower))
+    candidate_name = " with ".join(f"{role} {path}" for role, path in roles if path)
     verdict_file = json.loads(Path(args.verdicts).read_text())
     version, judged = verdict_file["mask_version"], verdict_file["checked"]
     if shipped.mask_version != version:
@@ -91,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         (out / f"moved-{number:02d}.json").write_text(json.dumps(
             [{key: value for key, value in row.items() if key != "tiles"} for row in chunk], indent=1) + "\n")
     right, wrong = np.array(overlaps["right"]), np.array(overlaps["wrong"])
-    print(f"\n{args.candidate} against {args.shipped} ({version}) on {len(right) + len(wrong)} held-out photos")
+    print(f"\n{candidate_name} against {args.shipped} ({version}) on {len(right) + len(wrong)} held-out photos")
     print(f"{'shipped verdict':<18}{'photos':>8}{'moved':>8}{'mean IoU with shipped':>24}")
     for verdict, values in (("right", right), ("wrong", wrong)):
         print(f"{verdict:<18}{len(values):>8}{len(moved[verdict]):>8}{values.mean():>24.4f}")
