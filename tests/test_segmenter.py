@@ -24,7 +24,8 @@ from fashiongen.training.segmenter_data import (banded_garment, composite_view, 
 from fashiongen.training.segmenter_networks import GarmentSegmenter, SegmenterConfig
 from fashiongen.training import segmenter_pack
 from fashiongen.training.runs import save_slim_checkpoint
-from fashiongen.training.train_segmenter import TrainSegmenterConfig, load_segmenter, train, training_set
+from fashiongen.training.train_segmenter import (BUDGET_PROBE_STEPS, TrainSegmenterConfig, fitted_max_steps, load_segmenter,
+                                                 train, training_set)
 from fashiongen.training.vgg import VGG16Features
 
 TINY = SegmenterConfig(last_block=3, tune_from=3, widths=(8, 6, 4), finest_tap="relu1_2")
@@ -237,6 +238,20 @@ def test_training_smoke_and_resume(tmp_path):
     with pytest.raises(ValueError, match="different network"):
         train(dataclasses.replace(config, out=str(tmp_path / "other"), init_from=str(resumed / "checkpoint.pt"),
                                   widths="6,4"))
+
+
+def test_minutes_budget_ends_the_schedule_where_the_time_runs_out(tmp_path):
+    assert fitted_max_steps(1000, 22, 0.5, 60.0) == 142     # 120 more steps fit a minute at 0.5 s
+    assert fitted_max_steps(100, 22, 0.5, 600.0) == 100     # never longer than asked
+    assert fitted_max_steps(100, 22, 0.5, -5.0) == 22       # the budget already spent: stop here
+    data, labels = _labelled_dataset(tmp_path / "data")
+    config = TrainSegmenterConfig(data=data, labels=labels, out=str(tmp_path / "run"), cache_dir=str(tmp_path / "cache"),
+                                  last_block=3, tune_from=3, widths="8,4", side=32, batch_size=2, max_steps=400,
+                                  log_every=100, checkpoint_every=100, warmup_steps=1, threads=1, minutes=1e-4)
+    run = train(config)
+    stop = 2 + BUDGET_PROBE_STEPS  # the budget (6 ms) is spent once the steps are timed
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == stop
+    assert json.loads((run / "config.json").read_text())["max_steps"] == stop  # a resume keeps the shortened schedule
 
 
 def test_pack_holds_the_training_set_and_trains_without_the_photos(tmp_path):

@@ -83,6 +83,8 @@ class TrainSegmenterConfig:
     weight_decay: float = 1e-4
     warmup_steps: int = 100                 # linear warm-up, then a cosine decay to 0 at max_steps
     max_steps: int = 1600                   # train until this many steps in total
+    minutes: float = 0.0                    # > 0: end earlier where max_steps would not fit this many minutes of
+                                            # steps (timed over the run's first steps; the schedule ends with it)
     log_every: int = 25                     # steps between metrics.jsonl lines
     checkpoint_every: int = 250             # steps between checkpoints
     threads: int = 2                        # CPU threads for torch
@@ -265,6 +267,15 @@ def segmentation_loss(logits: torch.Tensor, truth: torch.Tensor) -> torch.Tensor
     return F.binary_cross_entropy_with_logits(logits, truth) + dice.mean()
 
 
+BUDGET_PROBE_STEPS = 20  # steps timed, after the first two (which start the view workers), to fit --minutes
+
+
+def fitted_max_steps(max_steps: int, step: int, seconds_per_step: float, seconds_left: float) -> int:
+    """The last step of a run at ``step`` whose remaining steps, at ``seconds_per_step``, must fit
+    ``seconds_left``: at most ``max_steps``, at least ``step`` (never a step back)."""
+    return max(step, min(max_steps, step + int(max(0.0, seconds_left) / max(seconds_per_step, 1e-9))))
+
+
 def _learning_rate_factor(step: int, config: TrainSegmenterConfig) -> float:
     warm = min(1.0, (step + 1) / config.warmup_steps)
     return warm * 0.5 * (1 + math.cos(math.pi * step / config.max_steps))
@@ -403,6 +414,9 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     log = MetricsLog(run_dir)
     model.train()
     started = time.time()
+    # With --minutes, the steps after the first two are timed and the schedule is shortened to fit: a lent
+    # accelerator's call has a hard time limit, and a cosine schedule cut off by it never decays.
+    first_step, probe_started = step, None
     while step < config.max_steps:
         views, masks = next(batches)
         if step == 0 or not (run_dir / "views.png").is_file():
@@ -418,6 +432,16 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         loss.backward()
         optimizer.step()
         step += 1
+        if config.minutes > 0 and step == first_step + 2:
+            probe_started = time.time()
+        elif probe_started is not None and step == first_step + 2 + BUDGET_PROBE_STEPS:
+            per_step = (time.time() - probe_started) / BUDGET_PROBE_STEPS
+            fitted = fitted_max_steps(config.max_steps, step, per_step, config.minutes * 60 - (time.time() - started))
+            if fitted < config.max_steps:
+                print(f"{per_step:.2f} s a step: {config.max_steps} steps do not fit {config.minutes:g} minutes, "
+                      f"the schedule ends at step {fitted}", flush=True)
+                config = dataclasses.replace(config, max_steps=fitted)
+                (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
         if step % config.log_every == 0:
             hit, truth_mask = logits > 0, truth > 0.5
             iou = float((hit & truth_mask).sum() / (hit | truth_mask).sum().clamp(min=1))
