@@ -441,7 +441,7 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
                 print(f"{per_step:.2f} s a step: {config.max_steps} steps do not fit {config.minutes:g} minutes, "
                       f"the schedule ends at step {fitted}", flush=True)
                 config = dataclasses.replace(config, max_steps=fitted)
-                (run_dir / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=2) + "\n")
+                prepare_run_dir(run_dir, config, resume=True)  # rewrites config.json: a resume keeps the schedule
         if step % config.log_every == 0:
             hit, truth_mask = logits > 0, truth > 0.5
             iou = float((hit & truth_mask).sum() / (hit | truth_mask).sum().clamp(min=1))
