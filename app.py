@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from fashiongen.errors import InputError, ModelUnavailable
-from fashiongen.garment_mask import image_to_mask, mask_to_image
+from fashiongen.garment_mask import image_to_mask, mask_overlay, mask_to_image
 from fashiongen.images import ImageError, load_image
 from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_MOTIF, DEFAULT_OUTPUT_SIDE,
                                DEFAULT_PATTERN_SCALE, DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_DESIGNS,
@@ -132,13 +132,19 @@ def library_spec(kind: str, color_a: str, color_b: str, motif: float, angle: flo
                        colors=(parse_hex_color(color_a), parse_hex_color(color_b)))
 
 
-def painted_mask(editor: dict | None) -> np.ndarray | None:
-    """The mask editor's composite (white = garment) -> (H, W) float32, or None when nothing is painted."""
+def painted_mask(editor: dict | None, size: tuple[int, int] | None = None) -> np.ndarray | None:
+    """The mask editor's composite (white = garment) -> (H, W) float32 at ``size`` = (width, height),
+    by default its own, or None when nothing is painted."""
     composite = (editor or {}).get("composite")
     if composite is None:
         return None
     picture = np.asarray(composite)
-    return image_to_mask(picture, (picture.shape[1], picture.shape[0]))
+    return image_to_mask(picture, size or (picture.shape[1], picture.shape[0]))
+
+
+def uses_mask(garment_only: bool, mode: str) -> bool:
+    """Whether a restyle keeps the background: print mode always does, artistic mode when asked."""
+    return bool(garment_only) or mode == "print"
 
 
 def gallery_path(gallery: list | None, index: int | None) -> str:
@@ -270,13 +276,25 @@ class Handlers:
     def design_file(self, gallery: list | None, index: int | None) -> str:
         return gallery_path(gallery, index)
 
-    def preview_garment(self, garment: str | None):
-        """On upload: the garment preview and its automatic mask for the brush editor."""
+    def preview_garment(self, garment: str | None, garment_only: bool = True, mode: str = "artistic"):
+        """On upload: the garment preview (what the mask leaves alone dimmed) and its automatic mask
+        for the brush editor."""
         if not garment:
             return None, None
         image = load_upload(garment, "garment")
-        mask = mask_to_image(self.pipeline.auto_mask(image))
-        return image, {"background": mask, "layers": [], "composite": mask}
+        mask = self.pipeline.auto_mask(image)
+        preview = mask_overlay(image, mask) if uses_mask(garment_only, mode) else image
+        picture = mask_to_image(mask)
+        return preview, {"background": picture, "layers": [], "composite": picture}
+
+    def mask_preview(self, garment: str | None, mask_edit: dict | None, garment_only: bool, mode: str):
+        """After a brush stroke (or a switch of mode or "garment only"): the garment preview again,
+        with what the restyle will leave alone dimmed, so a wrong mask shows on the photo itself."""
+        if not garment:
+            return None
+        image = load_upload(garment, "garment")
+        mask = painted_mask(mask_edit, (image.shape[1], image.shape[0])) if uses_mask(garment_only, mode) else None
+        return image if mask is None else mask_overlay(image, mask)
 
     def draw_library_pattern(self, kind: str, color_a: str, color_b: str, motif: float, angle: float,
                              seed: float) -> np.ndarray:
@@ -294,7 +312,7 @@ class Handlers:
             pattern_input = library_spec(kind, color_a, color_b, motif, library_angle, pattern_seed)
         else:
             pattern_input = load_upload(pattern, "pattern")
-        mask = painted_mask(mask_edit) if (garment_only or mode == "print") else None
+        mask = painted_mask(mask_edit) if uses_mask(garment_only, mode) else None
         result = self.pipeline.restyle(RestyleRequest(
             garment_image, pattern_input, mode=mode, strength=float(strength), preserve_colors=bool(preserve_colors),
             garment_only=bool(garment_only), mask=mask, pattern_scale=float(pattern_scale), repeats=float(repeats),
@@ -439,8 +457,8 @@ def build_style_tab(handlers: Handlers, history: gr.State, history_gallery: gr.G
     with gr.Row():
         with gr.Column():
             garment_file = gr.File(label="Garment photo", file_types=["image"], elem_id="garment-upload")
-            garment_preview = gr.Image(label="Garment", interactive=False, height=260, format="png",
-                                       elem_id="garment-preview")
+            garment_preview = gr.Image(label="Garment (dimmed: stays as it is)", interactive=False, height=260,
+                                       format="png", elem_id="garment-preview")
         with gr.Column():
             pattern_source = gr.Radio(PATTERN_SOURCES, value="upload", label="Pattern from", elem_id="pattern-source")
             pattern_file = gr.File(label="Pattern, print or painting", file_types=["image"], elem_id="pattern-upload")
@@ -495,8 +513,13 @@ def build_style_tab(handlers: Handlers, history: gr.State, history_gallery: gr.G
     example_garment.change(lambda path: path, example_garment, garment_file, api_visibility="private")
     example_pattern.change(lambda path: (path, "upload", "print"), example_pattern,
                            [pattern_file, pattern_source, mode], api_visibility="private")
-    garment_file.change(user_errors(handlers.preview_garment), garment_file, [garment_preview, mask_editor],
-                        api_visibility="private")
+    garment_file.change(user_errors(handlers.preview_garment), [garment_file, garment_only, mode],
+                        [garment_preview, mask_editor], api_visibility="private")
+    # The preview follows the brush and the switches, so a mask that takes in floor or loses a sleeve
+    # shows on the photo, where it is easy to see, not only on the black-and-white mask.
+    gr.on([mask_editor.change, garment_only.change, mode.change], user_errors(handlers.mask_preview),
+          [garment_file, mask_editor, garment_only, mode], garment_preview, api_visibility="private",
+          show_progress="hidden")
 
     def show_source(source: str):
         # Library textiles default to print; an upload (often a painting) to artistic. The user can switch.

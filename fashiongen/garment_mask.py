@@ -672,3 +672,15 @@ def image_to_mask(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A painted mask picture (white = garment) -> (H, W) float32 in [0, 1] at ``size`` = (width, height)."""
     gray = image[..., :3].astype(np.float32).mean(axis=2) / 255.0
     return cv2.resize(gray, size, interpolation=cv2.INTER_LINEAR).clip(0, 1)
+
+
+def mask_overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Show a mask on its photo: (H, W, 3) uint8 + (H, W) float in [0, 1] -> (H, W, 3) uint8.
+
+    The garment (mask 1) keeps its pixels; the background (mask 0) is dimmed and tinted blue, and a
+    soft edge blends the two, so that a person sees at a glance what the mask takes in.
+    """
+    weight = np.clip(mask, 0, 1).astype(np.float32)[..., None]
+    photo = image[..., :3].astype(np.float32)
+    dimmed = photo * 0.35 + np.array([0, 0, 120], np.float32)
+    return (photo * weight + dimmed * (1 - weight)).clip(0, 255).astype(np.uint8)

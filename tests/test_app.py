@@ -108,6 +108,26 @@ def test_ui_handler_redraws_the_library_pattern_and_uses_the_painted_mask(handle
     assert preview.shape == garment.shape and editor["background"].shape == garment.shape
 
 
+def test_garment_preview_dims_what_the_mask_leaves_alone(handlers, files):
+    garment = np.asarray(Image.open(files["garment"]))
+    preview, editor = handlers.preview_garment(files["garment"], True, "artistic")
+    assert preview.shape == garment.shape
+    # The wall at the corner is outside the automatic mask: dimmed and tinted blue, the shirt's middle kept.
+    assert preview[2, 2].astype(int).sum() < garment[2, 2].astype(int).sum() and preview[2, 2, 2] > preview[2, 2, 0]
+    assert np.array_equal(preview[150, 100], garment[150, 100])
+    assert editor["background"].shape == garment.shape  # the brush works on the mask at the photo's size
+    # A painted mask: left half garment. The preview follows the brush, at the photo's size.
+    half = np.zeros((130, 100, 3), np.uint8)  # the editor may hand back its picture at another size
+    half[:, :50] = 255
+    painted = handlers.mask_preview(files["garment"], {"composite": half}, True, "artistic")
+    assert np.array_equal(painted[:, :90], garment[:, :90]) and np.all(painted[:, 110:] != garment[:, 110:])
+    # Print mode always keeps the background; artistic mode without "garment only" restyles the whole photo.
+    assert np.array_equal(handlers.mask_preview(files["garment"], {"composite": half}, False, "print"), painted)
+    assert np.array_equal(handlers.mask_preview(files["garment"], {"composite": half}, False, "artistic"), garment)
+    assert np.array_equal(handlers.preview_garment(files["garment"], False, "artistic")[0], garment)
+    assert handlers.mask_preview(None, None, True, "print") is None
+
+
 def test_inference_failure_stays_with_that_request(handlers, files, monkeypatch):
     from app import user_errors
 

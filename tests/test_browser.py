@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from fashiongen.patterns import PatternSpec, draw_pattern
 from fashiongen.devtools import draw_garment
@@ -105,6 +108,44 @@ def test_library_pattern_prints_on_the_garment(page, image_file):
     page.locator("#restyle").click()
     page.wait_for_selector("#result img[src]", timeout=90_000)
     assert page.locator("#result img").first.get_attribute("src")
+
+
+def _preview_pixels(page) -> np.ndarray:
+    """The garment preview as the browser shows it: (H, W, 3) uint8."""
+    source = page.locator("#garment-preview img").first.get_attribute("src")
+    return np.asarray(Image.open(io.BytesIO(page.request.get(source).body())).convert("RGB"))
+
+
+def test_garment_preview_shows_the_mask_and_follows_the_brush(page, image_file):
+    page.reload()
+    page.get_by_role("tab", name="Style transfer").click()
+    garment = draw_garment()
+    page.locator("#garment-upload input[type=file]").set_input_files(image_file(garment, "garment.png"))
+    page.wait_for_selector("#garment-preview img[src]", timeout=60_000)
+    # The wall the automatic mask leaves out is dimmed and tinted blue on the photo itself.
+    before = _preview_pixels(page)
+    assert before.shape == garment.shape
+    assert before[2, 2, 2] > before[2, 2, 0] and before[2, 2].astype(int).sum() < garment[2, 2].astype(int).sum()
+    # A white stroke across the wall right of the shirt on the mask editor: the preview shows that
+    # wall undimmed (the preview is redrawn from the editor's picture after the stroke).
+    canvas = page.locator("canvas").last
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    y = box["y"] + box["height"] * 0.5
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(box["x"] + box["width"] * (0.5 + 0.015 * step), y)
+    page.mouse.up()
+    undimmed = 0
+    for _ in range(60):  # the redraw goes through the server's queue: wait for it, up to a minute
+        after = _preview_pixels(page)
+        undimmed = ((np.abs(after.astype(int) - garment.astype(int)).max(axis=2) <= 2)
+                    & (before != after).any(axis=2)).sum()
+        if undimmed > 200:
+            break
+        page.wait_for_timeout(1_000)
+    assert undimmed > 200  # wall pixels the stroke took into the mask now show as in the photo
 
 
 def test_examples_show_thumbnails_and_fill_the_uploads(page):

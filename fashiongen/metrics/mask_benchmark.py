@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fashiongen.garment_mask import clean_mask
+from fashiongen.garment_mask import clean_mask, mask_overlay
 
 CANVAS = (400, 533)  # (W, H) of a benchmark composite: the dataset's typical portrait photo
 
@@ -34,9 +34,7 @@ def iou(predicted: np.ndarray, truth: np.ndarray) -> float:
 def tint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Show a mask on its photo for a person to judge: (H, W, 3) uint8 + (H, W) in [0, 1] -> (H, W, 3)
     uint8 with the background (mask <= 0.5) dimmed and tinted blue."""
-    keep = (mask > 0.5)[..., None]
-    dimmed = (image.astype(np.float32) * 0.35 + np.array([0, 0, 120], np.float32)).clip(0, 255).astype(np.uint8)
-    return np.where(keep, image, dimmed)
+    return mask_overlay(image, (mask > 0.5).astype(np.float32))
 
 
 def certain_mask(photo: np.ndarray, border: float = 0.04, max_residual: float = 10.0,
