@@ -158,7 +158,8 @@ def grower_card(folder: Path) -> str:
              "thread(s).",
              f"- Serving: run at {meta.get('side')} px on the photo's long side, only as a second opinion: a part "
              "colour's mask lost comes back where it and the garment segmenter are both sure (`GrowthRules` in "
-             "`fashiongen/garment_mask.py`). Alone it is not a garment mask: thresholded, it moves 119 of the 270 right "
+             "`fashiongen/garment_mask.py`), and background the mask kept goes where both are sure it is background "
+             "(`CutRules`). Alone it is not a garment mask: thresholded, it moves 119 of the 270 right "
              "held-out masks (IoU < 0.98 with the app's) and 7 of the 8 that moved most are broken (a print kept without "
              "its tee, a wall patch, a hanger, holes through a printed jacket).",
              "- Measured: with the segmenter, in the automatic mask (see the segmenter's card and the README)."]

@@ -41,7 +41,8 @@ and the body) would stay garment: where the seeded GrabCut and the network both 
 there and it has none of the garment's colours, it opens again. Then, with a second network (the
 segmenter's ``grower``: U^2-Netp fine-tuned from salient-object weights, ``checkpoints/garment_grower.onnx``),
 the parts colour lost (a sleeve, cuff, sole or panel of the background's colours) come back where
-both networks are sure of them (:func:`_grown_back`). Without a model (the trend GAN's data view, or a
+both networks are sure of them (:func:`_grown_back`), and the floor, rug or tile GrabCut joined to
+the garment goes where both are sure it is background (:func:`_sure_background_cut`). Without a model (the trend GAN's data view, or a
 missing model file) the mask is the colour-only GrabCut above.
 """
 
@@ -314,7 +315,8 @@ class LearnedSegmenter:
         if self.grower is None:
             return version
         growth = hashlib.sha256(repr(GROWTH_RULES).encode()).hexdigest()[:6]
-        return f"{version}+grown-2:{growth}:{self.grower.model.sha256[:10]}"
+        cut = hashlib.sha256(repr(CUT_RULES).encode()).hexdigest()[:6]
+        return f"{version}+grown-2:{growth}:{self.grower.model.sha256[:10]}+cut-1:{cut}"
 
     def probability(self, image: np.ndarray) -> np.ndarray:
         """(h, w, 3) uint8 RGB -> (h, w) float32 garment probability in [0, 1]."""
@@ -603,6 +605,54 @@ def _grown_back(mask: np.ndarray, probability: np.ndarray, second: np.ndarray,
     return grown
 
 
+@dataclass(frozen=True)
+class CutRules:
+    """Which background kept in the mask goes when both networks agree it is background.
+
+    A core is where the larger of the two probabilities is below ``sure_background`` (after an
+    opening with a disc of ``opening`` pixels), at least ``min_core`` pixels, clear of the border
+    band; with each core goes the piece of the mask around it where the larger probability stays
+    below ``doubtful`` (hysteresis, as an edge detector's two thresholds). Pieces with no core stay.
+
+    Why (2026-12-05): the growth step's mirror image. Floor between shoes, rug between trouser legs or
+    beside a dress, tile by sneakers are kept where GrabCut joined them to the garment, and there both
+    networks are sure they are background. A single threshold of 0.1 cuts only the middle of such a
+    strip; 0.2 or 0.3 also cuts a tee's white stripe, a plaid shirt's elbow patch and a boot's heel;
+    the core at 0.1 with its region below 0.5 takes the strips and none of those. The one core at the
+    frame on the held-out photos was a cardigan's cuff tip, so cores in the band stay out
+    (docs/garment-mask.md, twenty-sixth session)."""
+    sure_background: float = 0.1
+    doubtful: float = 0.5
+    opening: int = 5                # disc diameter, pixels at the work size
+    min_core: int = 60              # pixels at the work size
+
+
+CUT_RULES = CutRules()
+
+
+def _sure_background_cut(mask: np.ndarray, probability: np.ndarray, second: np.ndarray, rules: MaskRules,
+                         cut: CutRules = CUT_RULES) -> np.ndarray:
+    """``mask`` (h, w) {0, 1} less the background both networks' (h, w) probabilities in [0, 1] agree
+    on (:class:`CutRules`): a strip of floor, rug or tile GrabCut joined to the garment."""
+    either = np.maximum(probability, second)
+    core = ((either < cut.sure_background) & (mask == 1)).astype(np.uint8)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (cut.opening, cut.opening))
+    core = cv2.morphologyEx(core, cv2.MORPH_OPEN, disc)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    if count <= 1:
+        return mask
+    _, doubtful = cv2.connectedComponents(((either < cut.doubtful) & (mask == 1)).astype(np.uint8), connectivity=8)
+    band = _border_band(mask.shape, rules)
+    cut_mask = mask.copy()
+    for index in range(1, count):
+        piece = labels == index
+        if stats[index, cv2.CC_STAT_AREA] < cut.min_core or (piece & band).any():
+            continue
+        regions = np.unique(doubtful[piece])
+        cut_mask[np.isin(doubtful, regions[regions > 0]) | piece] = 0
+    return cut_mask
+
+
 def colour_mask(small: np.ndarray, rules: MaskRules = DEFAULT_RULES, probability: np.ndarray | None = None
                 ) -> np.ndarray:
     """GrabCut's mask of a (h, w, 3) uint8 RGB work image -> (h, w) uint8 {0, 1}: first pass, gap
@@ -629,7 +679,8 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
     """(H, W, 3) uint8 RGB -> (H, W) float32 mask in [0, 1], 1 on the garment, edges softened.
 
     With ``segmenter`` the network corrects colour's mask, and its second network (``segmenter.grower``),
-    when it has one, gives back the parts colour lost where both are sure (:func:`_grown_back`).
+    when it has one, gives back the parts colour lost where both are sure (:func:`_grown_back`) and
+    takes out the background both are sure of (:func:`_sure_background_cut`).
 
     Raises:
         GarmentNotFound: no plausible garment (uniform photo, mask too small or too large, or
@@ -643,7 +694,8 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
     if probability is not None:
         mask = _learned_corrections(small, mask, probability, rules)
         if segmenter.grower is not None:
-            mask = _grown_back(mask, probability, segmenter.grower.probability(small))
+            second = segmenter.grower.probability(small)
+            mask = _sure_background_cut(_grown_back(mask, probability, second), probability, second, rules)
     soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=1.0)
     return np.clip(cv2.resize(soft, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 

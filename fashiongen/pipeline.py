@@ -138,10 +138,11 @@ class Pipeline:
             notices["mask"] = f"{error} The automatic garment mask falls back to colour-only GrabCut."
             logger.error("The learned garment mask is disabled: %s", error)
         else:
-            try:  # without its grower the learned mask still runs, without the growth step
+            try:  # without its grower the learned mask still runs, without the steps that need both networks
                 segmenter.grower = LearnedSegmenter(folder / GROWER_MODEL)
             except (ModelFileError, KeyError, ValueError) as error:
-                notices["mask"] = f"{error} The automatic garment mask does not give back parts colour lost."
+                notices["mask"] = (f"{error} The automatic garment mask does not give back parts colour lost "
+                                   "nor cut the background both networks are sure of.")
                 logger.error("The garment mask's growth step is disabled: %s", error)
         return cls(sampler, stylizer, notices, segmenter)
 

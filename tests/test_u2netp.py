@@ -144,6 +144,28 @@ def test_grown_back_gives_back_a_part_only_where_both_networks_are_sure():
     assert np.array_equal(_grown_back(mask, first, np.zeros_like(second)), mask)
 
 
+def test_sure_background_cut_takes_a_strip_only_where_both_networks_call_it_background():
+    from fashiongen.garment_mask import DEFAULT_RULES, _sure_background_cut
+
+    mask = np.zeros((120, 100), np.uint8)
+    mask[20:100, 20:45] = mask[20:100, 55:80] = 1   # two trouser legs (or a pair of shoes)
+    mask[60:100, 45:55] = 1                         # the floor between them, joined to both by GrabCut
+    mask[30:50, 0:20] = 1                           # a cuff the frame cuts
+    first = np.zeros((120, 100), np.float32)
+    second = np.zeros((120, 100), np.float32)
+    first[mask == 1] = second[mask == 1] = 0.95
+    first[60:100, 45:55] = 0.3                      # the floor: doubtful to the first network,
+    first[70:90, 46:54] = second[60:100, 45:55] = 0.05  # sure background at its middle to both
+    first[30:50, 0:20] = second[30:50, 0:20] = 0.05     # both wrong about the cuff, at the frame
+    first[20:40, 25:40] = 0.05                      # one network alone calls a panel background
+    cut = _sure_background_cut(mask, first, second, DEFAULT_RULES)
+    assert not cut[60:100, 45:55].any()             # the whole strip goes, not only its sure middle
+    assert cut[20:100, 20:45].all() and cut[20:100, 55:80].all()  # the legs stay, the panel too
+    assert cut[30:50, 0:20].all()                   # a core in the border band stays
+    first[70:90, 46:54] = 0.3                       # no sure core: nothing goes
+    assert np.array_equal(_sure_background_cut(mask, first, second, DEFAULT_RULES), mask)
+
+
 def test_the_app_mask_grows_with_a_second_network_and_says_so_in_its_version(tmp_path):
     from fashiongen.devtools import draw_garment
     from fashiongen.garment_mask import garment_mask, mask_version
@@ -156,6 +178,7 @@ def test_the_app_mask_grows_with_a_second_network_and_says_so_in_its_version(tmp
     assert alone.segmenter.grower is not None and "mask" not in alone.notices
     plain = LearnedSegmenter(tmp_path / SEGMENTER_MODEL)
     assert alone.mask_version.startswith(plain.mask_version + "+grown-2:") and mask_version(plain) == plain.mask_version
+    assert "+cut-1:" in alone.mask_version
     assert garment_mask(draw_garment(), segmenter=alone.segmenter).shape == (260, 200)
     # Without the grower's file the learned mask still runs, and the status says what is missing.
     (tmp_path / GROWER_MODEL).unlink()
