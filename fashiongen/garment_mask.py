@@ -42,8 +42,8 @@ there and it has none of the garment's colours, it opens again. Then, with a sec
 segmenter's ``grower``: U^2-Netp fine-tuned from salient-object weights, ``checkpoints/garment_grower.onnx``),
 the parts colour lost (a sleeve, cuff, sole or panel of the background's colours) come back where
 both networks are sure of them (:func:`_grown_back`), and the floor, rug or tile GrabCut joined to
-the garment goes where both are sure it is background (:func:`_sure_background_cut`). Without a model (the trend GAN's data view, or a
-missing model file) the mask is the colour-only GrabCut above.
+the garment goes where both are sure it is background (:func:`_sure_background_cut`). Without a model
+(the trend GAN's data view, or a missing model file) the mask is the colour-only GrabCut above.
 """
 
 from __future__ import annotations
