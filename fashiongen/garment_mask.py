@@ -641,15 +641,16 @@ def _sure_background_cut(mask: np.ndarray, probability: np.ndarray, second: np.n
     count, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     if count <= 1:
         return mask
+    in_band = np.unique(labels[_border_band(mask.shape, rules)])
+    cores = [index for index in range(1, count) if stats[index, cv2.CC_STAT_AREA] >= cut.min_core and index not in in_band]
+    if not cores:
+        return mask
+    # Every core pixel lies in a doubtful region (its probability is below both thresholds), so cutting
+    # the regions that hold a core cuts the cores too.
     _, doubtful = cv2.connectedComponents(((either < cut.doubtful) & (mask == 1)).astype(np.uint8), connectivity=8)
-    band = _border_band(mask.shape, rules)
+    regions = np.unique(doubtful[np.isin(labels, cores)])
     cut_mask = mask.copy()
-    for index in range(1, count):
-        piece = labels == index
-        if stats[index, cv2.CC_STAT_AREA] < cut.min_core or (piece & band).any():
-            continue
-        regions = np.unique(doubtful[piece])
-        cut_mask[np.isin(doubtful, regions[regions > 0]) | piece] = 0
+    cut_mask[np.isin(doubtful, regions[regions > 0])] = 0
     return cut_mask
 
 
