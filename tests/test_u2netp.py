@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 
 import numpy as np
 import onnx
@@ -17,7 +18,9 @@ from fashiongen.training.train_segmenter import (
     PRESETS,
     TrainSegmenterConfig,
     load_segmenter,
+    segmentation_loss,
     train,
+    veto_weights,
 )
 from fashiongen.training.u2netp import U2NETP_WHEEL, U2NetP, load_u2netp
 from tests.test_segmenter import _labelled_dataset
@@ -116,6 +119,22 @@ def test_u2netp_trains_resumes_and_exports_for_the_app(tmp_path, monkeypatch):
     for shape in ((37, 53, 3), (5, 300, 3)):
         probability = segmenter.probability(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
         assert probability.shape == shape[:2] and 0.0 <= probability.min() and probability.max() <= 1.0
+    # the veto weighting asks the first network (here the exported file) about every view it trains on
+    vetoed = train(dataclasses.replace(config, out=str(tmp_path / "veto"), veto_weight=4.0, veto_segmenter=str(path)))
+    logged = [json.loads(line) for line in (vetoed / "metrics.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in logged] == [1, 2] and all(np.isfinite(entry["loss"]) for entry in logged)
+
+
+def test_veto_weights_lift_only_the_first_networks_false_garment():
+    truth = torch.tensor([1.0, 1.0, 0.0, 0.0]).reshape(1, 1, 2, 2)
+    first = torch.tensor([0.9, 0.1, 0.9, 0.1]).reshape(1, 1, 2, 2)  # right, lost garment, false garment, right
+    weight = veto_weights(first, truth, 4.0)
+    assert weight.mean().item() == pytest.approx(1.0)
+    raw = torch.tensor([1.0, 1.0, 1 + 4 * 0.9, 1 + 4 * 0.1])
+    assert torch.allclose(weight.flatten(), raw / raw.mean())  # lost garment weighs as a right pixel
+    logits = torch.tensor([2.0, -2.0, 2.0, -2.0]).reshape(1, 1, 2, 2)
+    assert segmentation_loss(logits, truth, weight) > segmentation_loss(logits, truth)  # the false garment costs more
+    assert segmentation_loss(logits, truth, torch.ones_like(truth)) == pytest.approx(segmentation_loss(logits, truth).item())
 
 
 def test_grown_back_gives_back_a_part_only_where_both_networks_are_sure():

@@ -30,6 +30,7 @@ VGG16 U-Net (:mod:`fashiongen.training.u2netp`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -97,6 +98,9 @@ class TrainSegmenterConfig:
     learned_labels: str = ""                # verdicts on the learned mask (benchmarks/mask_checks_learned_train.json):
                                             # its right masks join the labels (photos whose GrabCut mask was wrong)
     learned_labels_segmenter: str = ""      # the segmenter ONNX those masks were judged with ("": the committed one)
+    veto_weight: float = 0.0                # > 0 (for the grower): the fused output's BCE weighs each pixel
+                                            # 1 + veto_weight * p1 * (1 - truth), scaled to mean 1 (veto_weights)
+    veto_segmenter: str = ""                # the first network's ONNX giving p1 for veto_weight ("": the committed one)
 
     def segmenter_config(self) -> SegmenterConfig:
         widths = tuple(int(width) for width in self.widths.split(","))
@@ -259,12 +263,27 @@ def training_set(config: TrainSegmenterConfig) -> tuple[list[dict], list, list[n
     return items, cutouts, backgrounds + unlabelled_backgrounds(config, set(photos))
 
 
-def segmentation_loss(logits: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy plus soft Dice (per image, so small garments count as much as large)."""
+def segmentation_loss(logits: torch.Tensor, truth: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Binary cross-entropy (each pixel weighted by ``weight``, mean 1, where given) plus soft Dice (per
+    image, so small garments count as much as large; never weighted)."""
     probability = torch.sigmoid(logits)
     overlap = (probability * truth).sum((1, 2, 3))
     dice = 1 - (2 * overlap + 1) / (probability.sum((1, 2, 3)) + truth.sum((1, 2, 3)) + 1)
-    return F.binary_cross_entropy_with_logits(logits, truth) + dice.mean()
+    return F.binary_cross_entropy_with_logits(logits, truth, weight=weight) + dice.mean()
+
+
+def veto_weights(first_probability: torch.Tensor, truth: torch.Tensor, strength: float) -> torch.Tensor:
+    """(B, 1, S, S) first network's garment probability in [0, 1] and truth in {0, 1} -> (B, 1, S, S) pixel
+    weights ``1 + strength * p1 * (1 - truth)``, scaled to mean 1 over the batch.
+
+    The grower's answer only changes the app's mask where it disagrees with the first network (growth
+    needs both sure of garment, the cut both sure of background), so its most useful answer is "no" where
+    the first network wrongly sees garment: those pixels weigh up to ``1 + strength``. The first network's
+    lost garment is not weighted up: a weight on every disagreement (``|p1 - truth|``) made the grower stop
+    confirming the pieces it gives back where the first network is right (docs/garment-mask.md,
+    twenty-seventh session)."""
+    weight = 1 + strength * first_probability * (1 - truth)
+    return weight / weight.mean()
 
 
 BUDGET_PROBE_STEPS = 20  # steps timed, after the first two (which start the view workers), to fit --minutes
@@ -412,6 +431,10 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     batches = _batches(items, cutouts, backgrounds, config, step, pin_memory=device.type == "cuda")
     base_rates = [config.lr_encoder, config.lr_decoder]
     log = MetricsLog(run_dir)
+    first_network = None
+    if config.veto_weight > 0:
+        from fashiongen.garment_mask import SEGMENTER_FILE, LearnedSegmenter  # onnxruntime only where asked for
+        first_network = LearnedSegmenter(config.veto_segmenter or SEGMENTER_FILE)
     model.train()
     started = time.time()
     # With --minutes, the steps after the first two are timed and the schedule is shortened to fit: a lent
@@ -427,7 +450,12 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         truth = masks.to(device, non_blocking=True)[:, None]                          # (B, 1, S, S)
         for group, rate in zip(optimizer.param_groups, base_rates):
             group["lr"] = rate * _learning_rate_factor(step, config)
-        logits, loss = model.training_loss(images, truth, segmentation_loss)
+        fused_loss = segmentation_loss
+        if first_network is not None:
+            first = np.stack([first_network.probability(view) for view in views.numpy()])[:, None]  # (B, 1, S, S)
+            weight = veto_weights(torch.from_numpy(first).to(device), truth, config.veto_weight)
+            fused_loss = functools.partial(segmentation_loss, weight=weight)
+        logits, loss = model.training_loss(images, truth, fused_loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
