@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
+from fashiongen.garment_mask import SEGMENTER_FILE, LearnedSegmenter
 from fashiongen.images import make_grid
 from fashiongen.metrics.mask_benchmark import background_from, cutout_of
 from fashiongen.metrics.mask_verdicts import fold_of, load_labels, mask_digest, verdicts_on, work_photo
@@ -433,7 +434,6 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     log = MetricsLog(run_dir)
     first_network = None
     if config.veto_weight > 0:
-        from fashiongen.garment_mask import SEGMENTER_FILE, LearnedSegmenter  # onnxruntime only where asked for
         first_network = LearnedSegmenter(config.veto_segmenter or SEGMENTER_FILE)
     model.train()
     started = time.time()
