@@ -619,10 +619,20 @@ def _selected_index(event: gr.SelectData) -> int:
     return event.index
 
 
+# Gradio draws a gallery caption over the bottom of its picture; on a grid of designs that hides hems,
+# trouser legs and soles, the parts that tell a skirt from shorts. Here the caption sits below the picture.
+GALLERY_CSS = """
+:is(#designs, #history) .thumbnail-lg { display: flex; flex-direction: column; }
+:is(#designs, #history) .thumbnail-lg > img { flex: 1 1 0; min-height: 0; }
+:is(#designs, #history) .caption-label { position: static; flex: none; max-width: 100%; border: none;
+    background: none; text-align: center; }
+"""
+
+
 def launch(demo: gr.Blocks, **kwargs) -> None:
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-                max_file_size=MAX_FILE_SIZE, show_error=True, **kwargs)
+                max_file_size=MAX_FILE_SIZE, show_error=True, css=GALLERY_CSS, **kwargs)
 
 
 # FASHIONGEN_CHECKPOINT_DIR points the app at another folder of exported models (tests use it).

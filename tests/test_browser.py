@@ -96,6 +96,24 @@ def test_trend_grid_is_there_when_the_page_opens(page):
     assert page.locator("#designs").get_by_text("Drop Media Here").count() == 0
 
 
+
+def test_design_captions_sit_below_the_designs(page):
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#designs img').length === 16", timeout=60_000)
+    # Each tile: its picture's box and its caption's box; the caption must not cover the garment.
+    tiles = page.locator("#designs .thumbnail-lg").evaluate_all(
+        """tiles => tiles.map(tile => {
+            const picture = tile.querySelector('img').getBoundingClientRect();
+            const caption = tile.querySelector('.caption-label').getBoundingClientRect();
+            return {pictureBottom: picture.bottom, pictureHeight: picture.height, captionTop: caption.top,
+                    text: tile.querySelector('.caption-label').textContent};
+        })""")
+    assert len(tiles) == 16
+    for tile in tiles:
+        assert tile["captionTop"] >= tile["pictureBottom"] - 0.5, tile
+        assert tile["pictureHeight"] > 40, tile  # the picture is still shown at a useful size
+        assert "seed" in tile["text"]
+
 def test_library_pattern_prints_on_the_garment(page, image_file):
     page.reload()
     page.get_by_role("tab", name="Style transfer").click()
