@@ -621,11 +621,16 @@ def _selected_index(event: gr.SelectData) -> int:
 
 # Gradio draws a gallery caption over the bottom of its picture; on a grid of designs that hides hems,
 # trouser legs and soles, the parts that tell a skirt from shorts. Here the caption sits below the picture.
+# And its fixed column count (8) runs off a phone's screen, hiding five designs in eight: narrow screens
+# get as many columns as fit.
 GALLERY_CSS = """
 :is(#designs, #history) .thumbnail-lg { display: flex; flex-direction: column; }
 :is(#designs, #history) .thumbnail-lg > img { flex: 1 1 0; min-height: 0; }
 :is(#designs, #history) .caption-label { position: static; flex: none; max-width: 100%; border: none;
     background: none; text-align: center; }
+@media (max-width: 720px) {
+    :is(#designs, #history) .grid-container { grid-template-columns: repeat(auto-fill, minmax(96px, 1fr)); }
+}
 """
 
 

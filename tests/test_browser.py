@@ -114,6 +114,18 @@ def test_design_captions_sit_below_the_designs(page):
         assert tile["pictureHeight"] > 40, tile  # the picture is still shown at a useful size
         assert "seed" in tile["text"]
 
+
+def test_every_design_is_on_a_phone_screen(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.reload()
+        page.wait_for_function("document.querySelectorAll('#designs img').length === 16", timeout=60_000)
+        edges = page.locator("#designs img").evaluate_all(
+            "pictures => pictures.map(p => [p.getBoundingClientRect().left, p.getBoundingClientRect().right])")
+        assert all(0 <= left and right <= 390 for left, right in edges), edges
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
 def test_library_pattern_prints_on_the_garment(page, image_file):
     page.reload()
     page.get_by_role("tab", name="Style transfer").click()
