@@ -96,7 +96,6 @@ def test_trend_grid_is_there_when_the_page_opens(page):
     assert page.locator("#designs").get_by_text("Drop Media Here").count() == 0
 
 
-
 def test_design_captions_sit_below_the_designs(page):
     page.reload()
     page.wait_for_function("document.querySelectorAll('#designs img').length === 16", timeout=60_000)
@@ -125,6 +124,7 @@ def test_every_design_is_on_a_phone_screen(page):
         assert all(0 <= left and right <= 390 for left, right in edges), edges
     finally:
         page.set_viewport_size({"width": 1400, "height": 1000})
+
 
 def test_library_pattern_prints_on_the_garment(page, image_file):
     page.reload()
