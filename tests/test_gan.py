@@ -315,3 +315,74 @@ def test_equal_compute_table_compares_at_the_same_compute():
     assert goal["baseline_steps"] == 40 and goal["baseline_fd"] == 100.0 and round(goal["lower"], 6) == 0.4
     curve["runs"]["dcgan"] = curve["runs"]["dcgan"][:1]  # the baseline has not trained that far yet
     assert shipped_rows(curve)[0]["baseline_fd"] is None
+
+
+def test_growing_a_run_doubles_its_resolution_and_resumes(tmp_path):
+    # A 64 px run grows to 128 px in place: the grown discriminator of an image is exactly the old
+    # one of the image averaged down, the generator's new block starts as a 2x upsampling, and the
+    # run goes on training at the new resolution.
+    import torch.nn.functional as F
+
+    from fashiongen.training.grow import (_spectral_vectors, grow_discriminator_weights, grow_generator_weights,
+                                          grow_run, grown_config)
+
+    torch.manual_seed(0)
+    small = GANConfig(num_classes=2, z_dim=8, resolution=16, g_width=16, g_min_width=4, d_width=8, aux_classifier=True)
+    big = grown_config(small)
+    assert (big.resolution, big.d_grown) == (32, 1)
+    old_d = build_discriminator(small)
+    _spectral_vectors(old_d)  # a trained run's power iteration has converged; a fresh one's has not
+    new_d = build_discriminator(big)
+    new_d.load_state_dict(grow_discriminator_weights(old_d.state_dict(), small))
+    image, classes = torch.rand(5, 3, 32, 32) * 2 - 1, torch.tensor([0, 1, 0, 1, 1])
+    old_d.eval(), new_d.eval()
+    with torch.no_grad():
+        assert torch.allclose(new_d(image, classes), old_d(F.avg_pool2d(image, 2), classes), atol=1e-5)
+    new_d.train()
+    new_d(image, classes).sum().backward()
+    # The old block's zero columns for the new channels get gradients at once (then the new block's
+    # weights do, from the next step, as those columns leave zero).
+    assert new_d.blocks[1].conv1.weight_orig.grad[:, 3:].abs().sum() > 0
+
+    old_g, new_g = build_generator(small), build_generator(big)
+    new_g.load_state_dict(grow_generator_weights(old_g.state_dict(), small))
+    features = []
+    new_g.blocks[-1].register_forward_hook(lambda module, inputs, output: features.append((inputs[0], output)))
+    new_g.eval()
+    with torch.no_grad():
+        assert new_g(torch.randn(5, 8), classes).shape == (5, 3, 32, 32)
+    block_in, block_out = features[0]
+    assert torch.allclose(block_out, F.interpolate(block_in, scale_factor=2.0, mode="nearest"), atol=1e-6)
+    with pytest.raises(ValueError, match="projection"):
+        grown_config(GANConfig(num_classes=2, arch="dcgan"))
+
+    data = class_folder_dataset(tmp_path / "data", per_class=12)
+    config = TrainGANConfig(data=str(data), out=str(tmp_path / "run"), resolution=16, z_dim=8, g_width=16,
+                            g_min_width=4, d_width=8, batch_size=4, max_steps=2, log_every=1, sample_every=100,
+                            checkpoint_every=2, cache=str(tmp_path / "cache"), min_class_images=1, threads=1)
+    run = train(config)
+    grow_run(run)
+    grown = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert grown["grown"] == [{"step": 2, "resolution": 32}] and grown["step"] == 2
+    stored = json.loads((run / "config.json").read_text())
+    assert (stored["resolution"], stored["d_grown"]) == (32, 1)
+    resumed = train(TrainGANConfig(**{**config.__dict__, "resolution": 32, "d_grown": 1, "max_steps": 4}), resume=True)
+    after = torch.load(resumed / "checkpoint.pt", weights_only=True)
+    assert after["step"] == 4
+    generator, gan, _, _ = load_generator(resumed / "checkpoint.pt")
+    assert gan.resolution == 32 and generator(torch.randn(2, 8), torch.tensor([0, 1])).shape == (2, 3, 32, 32)
+
+
+def test_evaluation_compares_generators_at_one_resolution():
+    # A 64 px and a 128 px generator are scored against the same real photos: samples are resized.
+    from fashiongen.metrics.evaluate_gan import generate
+
+    generator = build_generator(GANConfig(num_classes=2, z_dim=8, resolution=16, g_width=16, g_min_width=4)).eval()
+    ids = np.array([0, 1, 1])
+    native = generate(generator, 8, ids, seed=0)
+    enlarged = generate(generator, 8, ids, seed=0, resolution=32)
+    assert native.shape == (3, 16, 16, 3) and enlarged.shape == (3, 32, 32, 3) and enlarged.dtype == np.uint8
+    # The same samples, only resized: downsampling the enlarged ones comes back close to the originals.
+    from fashiongen.images import resize
+    back = np.stack([resize(image, (16, 16)) for image in enlarged]).astype(int)
+    assert np.abs(back - native.astype(int)).mean() < 8

@@ -8,6 +8,11 @@ Real photos are seen as the generators learned them: through :func:`fashiongen.p
 equal counts), a linear probe (trained on train-split features) scored on samples of each class
 next to real val images, and the copy ratio. Samples follow the val split's class counts for
 KID/FD; the probe uses ``--per-class`` samples of every class.
+
+Generators of different resolutions are compared at one (``--resolution``, default the first run's):
+the real photos are prepared at it and each generator's samples are resized to it (Lanczos), so a
+64 px model is judged at 128 px as the app shows it (enlarged), and a 128 px model at 64 px by its
+downsampled samples.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from fashiongen.images import make_grid
+from fashiongen.images import make_grid, resize
 from fashiongen.metrics.copy_check import copy_ratio
 from fashiongen.metrics.features import FeatureEmbedder
 from fashiongen.metrics.kid_fd import frechet_distance, kid
@@ -33,14 +38,17 @@ from fashiongen.training.runs import load_generator
 
 
 @torch.no_grad()
-def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int = 64) -> np.ndarray:
-    """(N,) class ids -> (N, R, R, 3) uint8 samples from fixed seeds."""
+def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int = 64,
+             resolution: int = 0) -> np.ndarray:
+    """(N,) class ids -> (N, R, R, 3) uint8 samples from fixed seeds, resized to ``resolution`` if given."""
     rng = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, len(class_ids), batch):
         ids = torch.from_numpy(class_ids[start:start + batch])
-        images = generator(torch.randn(len(ids), z_dim, generator=rng), ids)
-        out.append(signed_to_uint8(images))
+        images = signed_to_uint8(generator(torch.randn(len(ids), z_dim, generator=rng), ids))
+        if resolution and images.shape[1] != resolution:
+            images = np.stack([resize(image, (resolution, resolution)) for image in images])
+        out.append(images)
     return np.concatenate(out)
 
 
@@ -64,34 +72,36 @@ def class_sheet(generator, z_dim: int, classes: list[str], real: np.ndarray, rea
     blank = np.full_like(real[0], 255)
     tiles = []
     for index in range(len(classes)):
-        fakes = generate(generator, z_dim, np.full(columns, index, np.int64), seed + 2)
+        fakes = generate(generator, z_dim, np.full(columns, index, np.int64), seed + 2, resolution=real.shape[1])
         reals = list(real[real_labels == index][:columns])
         tiles += list(fakes) + [blank] + reals + [blank] * (columns - len(reals))
     return make_grid(tiles, 2 * columns + 1)
 
 
 def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: int, max_train: int = 0,
-             sheet_dir: str = "") -> dict:
+             sheet_dir: str = "", resolution: int = 0) -> dict:
     started = time.time()
     embed = FeatureEmbedder()
     first = next(iter(runs.values()))
     _, gan, classes, trainer = load_generator(first)
-    # The same classes, crop and resolution as the generators were trained with.
+    # The same classes and crop as the generators were trained with, at the first one's resolution
+    # unless another is asked for.
+    resolution = resolution or gan.resolution
     minimum = trainer.get("min_class_images", MIN_CLASS_IMAGES)
-    train_images, train_labels, train_classes = load_split(data, "train", gan.resolution, cache, minimum)
-    val_images, val_labels, _ = load_split(data, "val", gan.resolution, cache, minimum)
+    train_images, train_labels, train_classes = load_split(data, "train", resolution, cache, minimum)
+    val_images, val_labels, _ = load_split(data, "val", resolution, cache, minimum)
     assert train_classes == classes, (train_classes, classes)
     if max_train and len(train_images) > max_train:
         # A fixed random subset (seeded) keeps the probe and the copy check affordable on a CPU.
         keep = np.sort(np.random.default_rng(seed).permutation(len(train_images))[:max_train])
         train_images, train_labels = train_images[keep], train_labels[keep]
-    train_features = cached_features(embed, train_images, cache, f"train-{gan.resolution}")
-    val_features = cached_features(embed, val_images, cache, f"val-{gan.resolution}")
+    train_features = cached_features(embed, train_images, cache, f"train-{resolution}")
+    val_features = cached_features(embed, val_images, cache, f"val-{resolution}")
     rng = np.random.default_rng(seed)
     floor_train = train_features[rng.choice(len(train_features), len(val_features), replace=False)]
     probe = LinearProbe(train_features, train_labels, len(classes))
     result = {"vgg16": embed.source, "classes": classes, "val_images": int(len(val_features)),
-              "train_images": int(len(train_features)),
+              "train_images": int(len(train_features)), "resolution": resolution,
               "floor": {"kid": kid(floor_train, val_features), "fd": frechet_distance(floor_train, val_features)},
               "probe_val_accuracy": probe.accuracy(val_features, val_labels),
               "probe_val_per_class": {c: probe.accuracy(val_features[val_labels == i], val_labels[val_labels == i])
@@ -100,11 +110,12 @@ def evaluate(runs: dict[str, str], data: str, cache: str, per_class: int, seed: 
     for name, path in runs.items():
         generator, gan, run_classes, trainer = load_generator(path)
         assert run_classes == classes
-        samples = embed(generate(generator, gan.z_dim, val_labels, seed))  # KID/FD: val class counts
+        samples = embed(generate(generator, gan.z_dim, val_labels, seed, resolution=resolution))  # val class counts
         probe_ids = np.repeat(np.arange(len(classes)), per_class)
-        probe_features = embed(generate(generator, gan.z_dim, probe_ids, seed + 1))
+        probe_features = embed(generate(generator, gan.z_dim, probe_ids, seed + 1, resolution=resolution))
         result["runs"][name] = {
             "checkpoint": path, "arch": trainer["arch"], "steps": trainer["step"], "batch_size": trainer["batch_size"],
+            "resolution": gan.resolution,
             "kid": kid(samples, val_features), "fd": frechet_distance(samples, val_features),
             "probe_accuracy": probe.accuracy(probe_features, probe_ids),
             "probe_per_class": {c: probe.accuracy(probe_features[probe_ids == i], probe_ids[probe_ids == i])
@@ -125,7 +136,8 @@ def print_table(result: dict) -> None:
     # the floor is only printed when the floor is positive.
     ratio = (lambda value: f"{value / floor['kid']:.2f}") if floor["kid"] > 0 else (lambda value: "n/a")
     print(f"VGG16 weights: {result['vgg16']}; {result['val_images']} val images; "
-          f"{result['train_images']} train images for the probe, the floor and the copy check")
+          f"{result['train_images']} train images for the probe, the floor and the copy check; "
+          f"compared at {result['resolution']} px")
     print(f"{'model':<24}{'steps':>7}{'CPU-h':>7}{'KID':>12}{'KID/floor':>11}{'FD':>10}{'FD/floor':>10}"
           f"{'probe acc':>11}{'probe/real':>12}{'copy ratio':>12}")
     print(f"{'real (train vs val)':<24}{'-':>7}{'-':>7}{floor['kid']:>12.4g}{'1':>11}{floor['fd']:>10.5g}{1.0:>10.2f}"
@@ -151,11 +163,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--record", default="", help="write the first run's summary here (checkpoints/"
                                                      "trend_generator.eval.json feeds the model card)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument("--resolution", type=int, default=0,
+                        help="compare at this side in px (samples resized to it; 0: the first run's)")
     args = parser.parse_args(argv)
     runs = dict(item.split("=", 1) for item in args.run)
     if args.threads:
         torch.set_num_threads(args.threads)
-    result = evaluate(runs, args.data, args.cache, args.per_class, args.seed, args.max_train, args.sheets)
+    result = evaluate(runs, args.data, args.cache, args.per_class, args.seed, args.max_train, args.sheets,
+                      args.resolution)
     print_table(result)
     if args.json:
         with open(args.json, "w") as handle:

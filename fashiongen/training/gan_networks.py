@@ -28,6 +28,7 @@ class GANConfig:
     g_width: int = 256          # generator channels at the lowest resolution
     g_min_width: int = 16       # generator channels never fall below this at the highest resolutions
     d_width: int = 32           # discriminator channels at full resolution
+    d_grown: int = 0            # resolution doublings grown in front of a trained discriminator (training/grow.py)
     aux_classifier: bool = False  # projection D also predicts the class (auxiliary classifier head)
     upsample: str = "nearest"   # projection G's upsampling: "nearest" or "bilinear" (smoother; against hatching)
 
@@ -48,6 +49,16 @@ def class_lookup(embedding: nn.Embedding, classes: torch.Tensor) -> torch.Tensor
     if classes.is_floating_point():
         return classes @ embedding.weight
     return embedding(classes)
+
+
+def discriminator_widths(config: GANConfig) -> list[int]:
+    """Channels of the projection discriminator's input and of each block's output, full resolution first.
+
+    ``d_width`` doubling per block; a discriminator grown ``d_grown`` times keeps its trained blocks'
+    widths, so the blocks grown in front of them run at half, a quarter, ... of ``d_width``.
+    """
+    levels = _levels(config.resolution)
+    return [3] + [max((config.d_width << i) >> config.d_grown, 8) for i in range(levels)]
 
 
 def generator_widths(config: GANConfig) -> list[int]:
@@ -120,7 +131,9 @@ class DiscriminatorBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, first: bool):
         super().__init__()
-        self.first = first  # no ReLU before the first conv: the input is the image itself
+        # No ReLU before the first conv: the input is the image itself, or in a grown discriminator
+        # the new front block's output, whose first three channels start as the image downsampled.
+        self.first = first
         self.conv1 = spectral_norm(nn.Conv2d(in_channels, out_channels, 3, padding=1))
         self.conv2 = spectral_norm(nn.Conv2d(out_channels, out_channels, 3, padding=1))
         self.skip = spectral_norm(nn.Conv2d(in_channels, out_channels, 1))
@@ -137,8 +150,9 @@ class ProjectionDiscriminator(nn.Module):
     def __init__(self, config: GANConfig):
         super().__init__()
         levels = _levels(config.resolution)
-        widths = [3] + [config.d_width * 2 ** i for i in range(levels)]
-        self.blocks = nn.Sequential(*(DiscriminatorBlock(widths[i], widths[i + 1], i == 0) for i in range(levels)))
+        widths = discriminator_widths(config)
+        self.blocks = nn.Sequential(*(DiscriminatorBlock(widths[i], widths[i + 1], i <= config.d_grown)
+                                      for i in range(levels)))
         self.linear = spectral_norm(nn.Linear(widths[-1], 1))
         self.embed = spectral_norm(nn.Embedding(config.num_classes, widths[-1]))
         # The auxiliary head gives G a direct "look like class c" signal on top of the

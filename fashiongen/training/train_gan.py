@@ -48,6 +48,7 @@ class TrainGANConfig:
     g_width: int = 128                      # generator channels at 4x4
     g_min_width: int = 16                   # generator channels at the highest resolutions never fall below this
     d_width: int = 32                       # discriminator channels at full resolution
+    d_grown: int = 0                        # resolution doublings grown into the run (set by training/grow.py)
     upsample: str = "nearest"               # generator upsampling, "nearest" or "bilinear" (projection arch)
     batch_size: int = 32                    # images per step
     lr_g: float = 2e-4                      # generator Adam learning rate
@@ -72,7 +73,8 @@ class TrainGANConfig:
 
     def gan_config(self, num_classes: int) -> GANConfig:
         return GANConfig(num_classes=num_classes, arch=self.arch, z_dim=self.z_dim, resolution=self.resolution,
-                         g_width=self.g_width, g_min_width=self.g_min_width, d_width=self.d_width, upsample=self.upsample,
+                         g_width=self.g_width, g_min_width=self.g_min_width, d_width=self.d_width,
+                         d_grown=self.d_grown, upsample=self.upsample,
                          aux_classifier=self.arch == "projection" and self.class_loss_weight > 0)
 
 
