@@ -57,7 +57,8 @@ def trend_card(folder: Path) -> str:
         f"at {meta.get('resolution')} px" + (" (garment cut out, on white, centred)." if meta.get("preprocess") else "."),
         f"- Training: {config.get('arch')} GAN, {config.get('loss')} loss, DiffAugment '{config.get('diffaug')}', "
         f"auxiliary class loss {config.get('class_loss_weight', 0.0)}, EMA {config.get('ema_decay')}, "
-        f"G width {config.get('g_width')}, D width {config.get('d_width')}, batch {config.get('batch_size')}, "
+        f"G width {config.get('g_width')} (never below {config.get('g_min_width', 16)}), D width {config.get('d_width')}, "
+        f"batch {config.get('batch_size')}, "
         f"{state['step']} steps ({state['step'] * config.get('batch_size', 0):,} images seen)"
         + (f", {cpu / 3600:.2f} CPU-hours" if cpu else "; compute not recorded")
         # A run may switch precision on resume; the checkpoint knows the precision it ended with.
