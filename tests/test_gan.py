@@ -364,6 +364,10 @@ def test_growing_a_run_doubles_its_resolution_and_resumes(tmp_path):
     grow_run(run)
     grown = torch.load(run / "checkpoint.pt", weights_only=True)
     assert grown["grown"] == [{"step": 2, "resolution": 32}] and grown["step"] == 2
+    # Adam's moments carried by name: every trained parameter keeps its state, the new front block has none.
+    names = [name for name, _ in build_discriminator(grown_config(config.gan_config(2))).named_parameters()]
+    carried = grown["optimizer"]["discriminator"]["state"]
+    assert sorted(carried) == [index for index, name in enumerate(names) if not name.startswith("blocks.0.")]
     stored = json.loads((run / "config.json").read_text())
     assert (stored["resolution"], stored["d_grown"]) == (32, 1)
     resumed = train(TrainGANConfig(**{**config.__dict__, "resolution": 32, "d_grown": 1, "max_steps": 4}), resume=True)

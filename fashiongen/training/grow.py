@@ -136,7 +136,7 @@ def _grow_adam(state: dict, new_names: list[str], old_names: list[str], shapes: 
     old_index = {name: index for index, name in enumerate(old_names)}
     moved = {}
     for index, (name, shape) in enumerate(zip(new_names, shapes)):
-        source = rename(name)
+        source = rename(name)  # None: a parameter of a new block, which starts without Adam state
         entry = state["state"].get(old_index[source]) if source in old_index else None
         if entry is None:
             continue
@@ -172,8 +172,7 @@ def grow_run(run_dir: str | Path, seed: int = 0) -> Path:
         old_names, _ = names_and_shapes(build(old_gan))
         new_names, shapes = names_and_shapes(build(new_gan))
         rename = _old_discriminator_name if part == "discriminator" else (lambda name: name)
-        optimizer[part] = _grow_adam(state["optimizer"][part], new_names, old_names, shapes,
-                                     lambda name: rename(name) or "")
+        optimizer[part] = _grow_adam(state["optimizer"][part], new_names, old_names, shapes, rename)
     extras = {key: value for key, value in state.items() if key not in ("model", "ema", "optimizer", "config", "step")}
     extras["grown"] = list(state.get("grown", [])) + [{"step": state["step"], "resolution": new_gan.resolution}]
     save_checkpoint(run_dir, model={"generator": generator, "discriminator": discriminator}, ema=ema,
