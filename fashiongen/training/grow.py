@@ -55,8 +55,7 @@ def grow_generator_weights(state: dict, old: GANConfig, seed: int = 0) -> dict:
     new = grown_config(old)
     torch.manual_seed(seed)
     model = build_generator(new)
-    last = len(model.blocks) - 1
-    block = model.blocks[last]
+    block = model.blocks[-1]  # the new top block
     if block.conv1.in_channels != block.conv1.out_channels:
         raise ValueError("the new block must keep the channel count (g_min_width must floor the top levels)")
     with torch.no_grad():
