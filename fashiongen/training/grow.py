@@ -38,6 +38,7 @@ from torch import nn
 
 from fashiongen.training.gan_networks import GANConfig, build_discriminator, build_generator
 from fashiongen.training.runs import CHECKPOINT_NAME, _known_fields, load_checkpoint, prepare_run_dir, save_checkpoint
+from fashiongen.training.widen import padded_moments
 
 
 def grown_config(config: GANConfig) -> GANConfig:
@@ -129,20 +130,15 @@ def grow_discriminator_weights(state: dict, old: GANConfig, seed: int = 0) -> di
     return grown
 
 
-def _grow_adam(state: dict, new_names: list[str], old_names: list[str], shapes: list[torch.Size],
-               rename=lambda name: name) -> dict:
+def _grow_adam(state: dict, new_names: list[str], old_names: list[str], shapes: list[torch.Size], rename) -> dict:
     """Adam state moved to the grown model's parameter order, by name (see the module docstring)."""
     old_index = {name: index for index, name in enumerate(old_names)}
     moved = {}
     for index, (name, shape) in enumerate(zip(new_names, shapes)):
         source = rename(name)  # None: a parameter of a new block, which starts without Adam state
         entry = state["state"].get(old_index[source]) if source in old_index else None
-        if entry is None:
-            continue
-        average = _pad(entry["exp_avg"], shape)
-        square = torch.full(shape, float(entry["exp_avg_sq"].float().mean()), dtype=entry["exp_avg_sq"].dtype)
-        square[tuple(slice(0, size) for size in entry["exp_avg_sq"].shape)] = entry["exp_avg_sq"]
-        moved[index] = {**entry, "exp_avg": average, "exp_avg_sq": square}
+        if entry is not None:
+            moved[index] = padded_moments(entry, shape)
     groups = [{**group, "params": list(range(len(new_names)))} for group in state["param_groups"]]
     return {"state": moved, "param_groups": groups}
 

@@ -50,21 +50,23 @@ def widen_generator_weights(state: dict, old: GANConfig, new: GANConfig, seed: i
     return {name: _grow(state[name], fresh[name], name in weight_names) for name in fresh}
 
 
-def _widen_adam(state: dict, shapes: list[torch.Size]) -> dict:
-    """Adam state of the generator with its moments padded to the widened shapes.
+def padded_moments(moments: dict, shape: torch.Size) -> dict:
+    """One parameter's Adam state with its moments padded to ``shape`` (the old values in the leading slice).
 
     New entries get a zero first moment and the tensor's mean second moment, so their first
     updates are the size of the old ones' (a zero second moment would make them ~10x larger).
     """
-    widened = {"state": {}, "param_groups": state["param_groups"]}
-    for index, moments in state["state"].items():
-        shape = shapes[index]
-        average = torch.zeros(shape, dtype=moments["exp_avg"].dtype)
-        square = torch.full(shape, float(moments["exp_avg_sq"].mean()), dtype=moments["exp_avg_sq"].dtype)
-        region = tuple(slice(0, size) for size in moments["exp_avg"].shape)
-        average[region], square[region] = moments["exp_avg"], moments["exp_avg_sq"]
-        widened["state"][index] = {**moments, "exp_avg": average, "exp_avg_sq": square}
-    return widened
+    average = torch.zeros(shape, dtype=moments["exp_avg"].dtype)
+    square = torch.full(shape, float(moments["exp_avg_sq"].mean()), dtype=moments["exp_avg_sq"].dtype)
+    region = tuple(slice(0, size) for size in moments["exp_avg"].shape)
+    average[region], square[region] = moments["exp_avg"], moments["exp_avg_sq"]
+    return {**moments, "exp_avg": average, "exp_avg_sq": square}
+
+
+def _widen_adam(state: dict, shapes: list[torch.Size]) -> dict:
+    """Adam state of the generator with its moments padded to the widened shapes."""
+    return {"state": {index: padded_moments(moments, shapes[index]) for index, moments in state["state"].items()},
+            "param_groups": state["param_groups"]}
 
 
 def widen_run(run_dir: str | Path, g_min_width: int, seed: int = 0) -> Path:
