@@ -1,13 +1,17 @@
 """Where a trend generator puts image energy that real garments do not have (a diagnostic, not a test).
 
     python benchmarks/gan_spectrum.py --run shipped=checkpoints/trend_generator.pt --run 12k=runs/gan-cutout/snapshot-step012000.pt
+    python benchmarks/gan_spectrum.py --resolution 128 --run shipped=checkpoints/trend_generator.pt --run grown=runs/gan-128/checkpoint.pt
 
 The hatching seen on samples is a fine periodic pattern, so it shows as frequencies where the
 samples' mean power spectrum exceeds that of real val photos in the GAN's view (prepare_photo,
 the cached prepared dataset). For each run this prints the fake/real power ratio by radius
-(cycles per image, 32 = Nyquist at 64 px) and the largest ratios of single 2-D frequency cells:
-near 1 everywhere means no artifact; a cell at 4x is a pattern the real photos do not have.
-Greyscale, mean removed per image, samples from a fixed seed over all classes.
+(cycles per image; R/2 = Nyquist at R px) and the largest ratios of single 2-D frequency cells:
+near 1 everywhere means no artifact; a cell at 4x is a pattern the real photos do not have, and
+ratios well below 1 at the large radii mean blur. Greyscale, mean removed per image, samples from a
+fixed seed over all classes. ``--resolution`` compares at one size (default 64): generators of
+another resolution are resized to it (Lanczos, as the evaluation and the app do), real photos are
+prepared at it.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import argparse
 import numpy as np
 import torch
 
+from fashiongen.images import resize
 from fashiongen.training.data import load_split
 from fashiongen.training.runs import load_generator
 from fashiongen.training.tensors import signed_to_uint8
 
-RADII = (4, 8, 12, 16, 20, 24, 28, 31)
+RADII = (4, 8, 12, 16, 20, 24, 28, 31)  # at 64 px; scaled with --resolution
 
 
 def power_spectrum(images: np.ndarray) -> np.ndarray:
@@ -31,15 +36,19 @@ def power_spectrum(images: np.ndarray) -> np.ndarray:
     return np.fft.fftshift((np.abs(np.fft.fft2(grey)) ** 2).mean(axis=0))
 
 
-def generate(checkpoint: str, count: int, seed: int) -> np.ndarray:
-    """``count`` samples of a trainer checkpoint or slim .pt (EMA weights) -> (count, R, R, 3) uint8."""
+def generate(checkpoint: str, count: int, seed: int, resolution: int = 0) -> np.ndarray:
+    """``count`` samples of a trainer checkpoint or slim .pt (EMA weights) -> (count, R, R, 3) uint8,
+    resized to ``resolution`` x ``resolution`` where given and different."""
     generator, gan, classes, _ = load_generator(checkpoint)
     rng = torch.Generator().manual_seed(seed)
     z = torch.randn(count, gan.z_dim, generator=rng)
     class_id = torch.randint(0, len(classes), (count,), generator=rng)
     with torch.no_grad():
-        return np.concatenate([signed_to_uint8(generator(z[i:i + 50], class_id[i:i + 50]))
-                               for i in range(0, count, 50)])
+        images = np.concatenate([signed_to_uint8(generator(z[i:i + 50], class_id[i:i + 50]))
+                                 for i in range(0, count, 50)])
+    if resolution and images.shape[1] != resolution:
+        images = np.stack([resize(image, (resolution, resolution)) for image in images])
+    return images
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,22 +58,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", default="runs/cache")
     parser.add_argument("--count", type=int, default=450)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resolution", type=int, default=64, help="compare at this size (px)")
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
 
-    real_images, _, _ = load_split(args.data, "val", 64, args.cache)
+    real_images, _, _ = load_split(args.data, "val", args.resolution, args.cache)
     real = power_spectrum(real_images[:args.count])
+    radii = [round(r * args.resolution / 64) if r < 31 else args.resolution // 2 - 1 for r in RADII]
     side = real.shape[0]
     yy, xx = np.mgrid[:side, :side] - side // 2
     radius = np.sqrt(yy ** 2 + xx ** 2).round().astype(int)
-    print(f"fake/real power by radius (cycles per image; {len(real_images[:args.count])} real val images, "
-          f"{args.count} samples per run)")
-    print(f"{'run':<16}" + "".join(f"{r:>7}" for r in RADII) + "   largest single-cell ratios (fy, fx: ratio)")
+    print(f"fake/real power by radius at {args.resolution} px (cycles per image; "
+          f"{len(real_images[:args.count])} real val images, {args.count} samples per run)")
+    print(f"{'run':<16}" + "".join(f"{r:>7}" for r in radii) + "   largest single-cell ratios (fy, fx: ratio)")
     for name, checkpoint in (item.split("=", 1) for item in args.run):
         if checkpoint.endswith(".onnx"):
             raise SystemExit("pass the .pt checkpoint (the ONNX export has the same weights)")
-        ratio = power_spectrum(generate(checkpoint, args.count, args.seed)) / real
-        by_radius = [ratio[radius == r].mean() for r in RADII]
+        ratio = power_spectrum(generate(checkpoint, args.count, args.seed, args.resolution)) / real
+        by_radius = [ratio[radius == r].mean() for r in radii]
         top = np.argsort(ratio, axis=None)[::-2][:4]  # symmetric pairs: every other of the largest
         cells = ", ".join(f"({yy.flat[i]:+d}, {xx.flat[i]:+d}: {ratio.flat[i]:.1f})" for i in top)
         print(f"{name:<16}" + "".join(f"{value:>7.2f}" for value in by_radius) + f"   {cells}")
