@@ -21,7 +21,7 @@ import argparse
 import numpy as np
 import torch
 
-from fashiongen.images import resize
+from fashiongen.metrics.evaluate_gan import at_resolution
 from fashiongen.training.data import load_split
 from fashiongen.training.runs import load_generator
 from fashiongen.training.tensors import signed_to_uint8
@@ -46,9 +46,7 @@ def generate(checkpoint: str, count: int, seed: int, resolution: int = 0) -> np.
     with torch.no_grad():
         images = np.concatenate([signed_to_uint8(generator(z[i:i + 50], class_id[i:i + 50]))
                                  for i in range(0, count, 50)])
-    if resolution and images.shape[1] != resolution:
-        images = np.stack([resize(image, (resolution, resolution)) for image in images])
-    return images
+    return at_resolution(images, resolution)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,6 +37,13 @@ from fashiongen.training.tensors import signed_to_uint8
 from fashiongen.training.runs import load_generator
 
 
+def at_resolution(images: np.ndarray, resolution: int) -> np.ndarray:
+    """(N, R, R, 3) uint8 -> (N, resolution, resolution, 3), Lanczos as the app enlarges; as is if 0 or already that size."""
+    if not resolution or images.shape[1] == resolution:
+        return images
+    return np.stack([resize(image, (resolution, resolution)) for image in images])
+
+
 @torch.no_grad()
 def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int = 64,
              resolution: int = 0) -> np.ndarray:
@@ -46,9 +53,7 @@ def generate(generator, z_dim: int, class_ids: np.ndarray, seed: int, batch: int
     for start in range(0, len(class_ids), batch):
         ids = torch.from_numpy(class_ids[start:start + batch])
         images = signed_to_uint8(generator(torch.randn(len(ids), z_dim, generator=rng), ids))
-        if resolution and images.shape[1] != resolution:
-            images = np.stack([resize(image, (resolution, resolution)) for image in images])
-        out.append(images)
+        out.append(at_resolution(images, resolution))
     return np.concatenate(out)
 
 
