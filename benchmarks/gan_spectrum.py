@@ -8,8 +8,10 @@ samples' mean power spectrum exceeds that of real val photos in the GAN's view (
 the cached prepared dataset). For each run this prints the fake/real power ratio by radius
 (cycles per image; R/2 = Nyquist at R px) and the largest ratios of single 2-D frequency cells:
 near 1 everywhere means no artifact; a cell at 4x is a pattern the real photos do not have, and
-ratios well below 1 at the large radii mean blur. Greyscale, mean removed per image, samples from a
-fixed seed over all classes. ``--resolution`` compares at one size (default 64): generators of
+ratios well below 1 at the large radii mean blur. A ratio alone does not say whether a pattern can be
+seen: each listed cell also gives the samples' RMS amplitude at that frequency in 8-bit grey levels
+(a cell and its mirror together); under about 1 level it is below what a uint8 image can show.
+Greyscale, mean removed per image, samples from a fixed seed over all classes. ``--resolution`` compares at one size (default 64): generators of
 another resolution are resized to it (Lanczos, as the evaluation and the app do), real photos are
 prepared at it.
 """
@@ -34,6 +36,17 @@ def power_spectrum(images: np.ndarray) -> np.ndarray:
     grey = images.astype(np.float64).mean(axis=-1) / 255.0
     grey -= grey.mean(axis=(1, 2), keepdims=True)
     return np.fft.fftshift((np.abs(np.fft.fft2(grey)) ** 2).mean(axis=0))
+
+
+def cell_amplitude(power: np.ndarray, fy: int, fx: int) -> float:
+    """RMS amplitude in 8-bit grey levels of the component at centred frequency (fy, fx) of ``power``
+    (from ``power_spectrum``): a cell and its mirror form one real sinusoid; the cells on the Nyquist
+    lines and at zero are their own mirror."""
+    side = power.shape[0]
+    half = side // 2
+    own_mirror = fy in (0, -half) and fx in (0, -half)
+    pair = power[fy + half, fx + half] * (1 if own_mirror else 2)
+    return float(np.sqrt(pair) / side ** 2 * 255.0)
 
 
 def generate(checkpoint: str, count: int, seed: int, resolution: int = 0) -> np.ndarray:
@@ -69,14 +82,16 @@ def main(argv: list[str] | None = None) -> None:
     radius = np.sqrt(yy ** 2 + xx ** 2).round().astype(int)
     print(f"fake/real power by radius at {args.resolution} px (cycles per image; "
           f"{len(real_images[:args.count])} real val images, {args.count} samples per run)")
-    print(f"{'run':<16}" + "".join(f"{r:>7}" for r in radii) + "   largest single-cell ratios (fy, fx: ratio)")
+    print(f"{'run':<16}" + "".join(f"{r:>7}" for r in radii) + "   largest single-cell ratios (fy, fx: ratio, RMS grey levels)")
     for name, checkpoint in (item.split("=", 1) for item in args.run):
         if checkpoint.endswith(".onnx"):
             raise SystemExit("pass the .pt checkpoint (the ONNX export has the same weights)")
-        ratio = power_spectrum(generate(checkpoint, args.count, args.seed, args.resolution)) / real
+        fake = power_spectrum(generate(checkpoint, args.count, args.seed, args.resolution))
+        ratio = fake / real
         by_radius = [ratio[radius == r].mean() for r in radii]
         top = np.argsort(ratio, axis=None)[::-2][:4]  # symmetric pairs: every other of the largest
-        cells = ", ".join(f"({yy.flat[i]:+d}, {xx.flat[i]:+d}: {ratio.flat[i]:.1f})" for i in top)
+        cells = ", ".join(f"({yy.flat[i]:+d}, {xx.flat[i]:+d}: {ratio.flat[i]:.1f}, "
+                          f"{cell_amplitude(fake, yy.flat[i], xx.flat[i]):.2f})" for i in top)
         print(f"{name:<16}" + "".join(f"{value:>7.2f}" for value in by_radius) + f"   {cells}")
 
 

@@ -390,3 +390,18 @@ def test_evaluation_compares_generators_at_one_resolution():
     from fashiongen.images import resize
     back = np.stack([resize(image, (16, 16)) for image in enlarged]).astype(int)
     assert np.abs(back - native.astype(int)).mean() < 8
+
+
+def test_gan_spectrum_cell_amplitude_reads_grey_levels():
+    """A pattern of known amplitude reads back at that amplitude, on and off the Nyquist lines."""
+    from benchmarks.gan_spectrum import cell_amplitude, power_spectrum
+
+    side = 32
+    x = np.arange(side)
+    columns = 128.0 + 3.0 * (-1.0) ** x[None, :] * np.ones((side, 1))        # alternate columns, 3 levels
+    wave = 128.0 + 5.0 * np.cos(2 * np.pi * 8 * x[:, None] / side) * np.ones((1, side))  # 8 cycles down (whole levels), 5 peak
+    images = np.stack([columns, wave]).round().astype(np.uint8)[..., None].repeat(3, axis=-1)
+    power_columns, power_wave = power_spectrum(images[:1]), power_spectrum(images[1:])
+    assert abs(cell_amplitude(power_columns, 0, -side // 2) - 3.0) < 1e-6
+    assert abs(cell_amplitude(power_wave, 8, 0) - 5.0 / np.sqrt(2)) < 1e-6   # the RMS of a cosine
+    assert cell_amplitude(power_wave, 0, -side // 2) < 1e-6
