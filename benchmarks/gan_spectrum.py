@@ -11,9 +11,9 @@ near 1 everywhere means no artifact; a cell at 4x is a pattern the real photos d
 ratios well below 1 at the large radii mean blur. A ratio alone does not say whether a pattern can be
 seen: each listed cell also gives the samples' RMS amplitude at that frequency in 8-bit grey levels
 (a cell and its mirror together); under about 1 level it is below what a uint8 image can show.
-Greyscale, mean removed per image, samples from a fixed seed over all classes. ``--resolution`` compares at one size (default 64): generators of
-another resolution are resized to it (Lanczos, as the evaluation and the app do), real photos are
-prepared at it.
+Greyscale, mean removed per image, samples from a fixed seed over all classes. ``--resolution``
+compares at one size (default 64): generators of another resolution are resized to it (Lanczos, as
+the evaluation and the app do), real photos are prepared at it.
 """
 
 from __future__ import annotations
