@@ -1,0 +1,74 @@
+"""The teacher's filtered labels (fashiongen.training.teacher_labels) on drawn photos with known answers."""
+
+import numpy as np
+
+from fashiongen.training.teacher_labels import teacher_label
+
+GREY, RED = (200, 200, 200), (200, 30, 30)
+
+
+def _scene(extra: dict[str, tuple[slice, slice, tuple[int, int, int]]] | None = None):
+    """(photo (160, 120, 3) uint8 with a red garment on grey and light noise, garment (160, 120) bool)."""
+    photo = np.zeros((160, 120, 3), np.float32) + GREY
+    garment = np.zeros((160, 120), bool)
+    garment[40:130, 30:90] = True
+    photo[garment] = RED
+    for rows, cols, colour in (extra or {}).values():
+        photo[rows, cols] = colour
+    noise = np.random.default_rng(0).normal(0, 2, photo.shape)
+    return np.clip(photo + noise, 0, 255).astype(np.uint8), garment
+
+
+def _close(label, expected) -> bool:
+    """Equal but for a few corner pixels (the pieces are opened with a 5 px disc, which rounds corners)."""
+    return label is not None and (label != expected).sum() <= 12
+
+
+def test_floor_kept_beside_the_garment_is_removed():
+    photo, garment = _scene()
+    mask = garment.copy()
+    mask[130:140, 30:90] = True  # a strip of grey floor GrabCut joined to the hem
+    label = teacher_label(mask, garment.astype(np.float32), photo)
+    assert _close(label, garment)
+
+
+def test_a_cut_of_the_garment_own_colours_is_not_taken():
+    photo, garment = _scene()
+    teacher = garment.astype(np.float32)
+    teacher[60:100, 30:37] = 0  # the teacher cuts a red panel at the garment's side
+    label = teacher_label(garment, teacher, photo)
+    assert label is not None and (label == garment).all()
+
+
+def test_a_lost_sleeve_of_the_garment_colours_is_added():
+    sleeve = (slice(60, 90), slice(90, 105))
+    photo, garment = _scene({"sleeve": (*sleeve, RED)})
+    teacher = garment.astype(np.float32)
+    teacher[sleeve] = 1
+    label = teacher_label(garment, teacher, photo)
+    expected = garment.copy()
+    expected[sleeve] = True
+    assert _close(label, expected)
+
+
+def test_a_piece_at_the_top_or_of_other_colours_is_not_added():
+    hook = (slice(30, 40), slice(50, 70))      # above the garment: where a hanger is
+    box = (slice(60, 90), slice(90, 105))      # beside it, but blue: a box, not the garment
+    photo, garment = _scene({"hook": (*hook, RED), "box": (*box, (30, 30, 200))})
+    teacher = garment.astype(np.float32)
+    teacher[hook] = 1
+    teacher[box] = 1
+    label = teacher_label(garment, teacher, photo)
+    # Both additions refused, so the label and the teacher now differ by more than min_agreement allows.
+    assert label is None
+    teacher[box] = 0
+    label = teacher_label(garment, teacher, photo)
+    assert label is not None and (label == garment).all()
+
+
+def test_wholesale_disagreement_gives_no_label():
+    photo, garment = _scene()
+    teacher = np.zeros(garment.shape, np.float32)
+    teacher[5:20, 5:20] = 1
+    assert teacher_label(garment, teacher, photo) is None
+    assert teacher_label(np.zeros_like(garment), garment.astype(np.float32), photo) is None
