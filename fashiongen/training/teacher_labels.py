@@ -28,6 +28,7 @@ committed or served; the pack holds dataset pixels and stays under ``runs/``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -109,6 +110,11 @@ def teacher_label(mask: np.ndarray, teacher: np.ndarray, photo: np.ndarray,
     return label if _iou(label, sure) >= rules.min_agreement else None
 
 
+def label_digest(label: np.ndarray) -> str:
+    """The first 16 hex digits of the SHA-256 of a (h, w) bool label's packed bits: what a verdict names."""
+    return hashlib.sha256(np.packbits(label.astype(bool)).tobytes()).hexdigest()[:16]
+
+
 def padded_probability(session, photo: np.ndarray, pad: float = 0.3, side: int = 1024) -> np.ndarray:
     """An IS-Net style teacher (onnxruntime ``session``, input "input" (1, 3, side, side) as (RGB - 128) / 256,
     output "output" (1, 1, side, side) in [0, 1]) on a (h, w, 3) uint8 RGB photo -> (h, w) float32.
@@ -162,10 +168,11 @@ def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, lim
 
 
 def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, trusted_files: list[Path],
-                       rules: TeacherRules = TEACHER_RULES) -> dict[str, int]:
+                       rules: TeacherRules = TEACHER_RULES, checks: Path | None = None) -> dict[str, int]:
     """A segmenter pack (:mod:`fashiongen.training.segmenter_pack`) of every labelled photo: hand-checked
     right ones keep the shipped mask, the others get :func:`teacher_label` (changed ones ``repeat`` times).
-    Returns the count of photos of each kind."""
+    With ``checks`` (verdicts by eye on changed labels, ``benchmarks/teacher_label_checks.json``), a changed
+    label judged wrong is left out, as is one whose digest no verdict names. Returns the count of each kind."""
     from fashiongen.metrics.mask_benchmark import background_from
     from fashiongen.metrics.mask_verdicts import work_photo
     from fashiongen.training.data import read_records
@@ -175,8 +182,9 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     classes = {record.path.name: record.label for record in records}
     trusted = {name for file in trusted_files
                for name, entry in json.loads(file.read_text())["checked"].items() if entry["verdict"] == "right"}
+    verdicts = json.loads(checks.read_text())["checked"] if checks else None
     items, backgrounds = [], []
-    counts = {"trusted": 0, "same": 0, "changed": 0, "no label": 0}
+    counts = {"trusted": 0, "same": 0, "changed": 0, "no label": 0, "judged wrong or unjudged": 0}
     for file in sorted(labels.glob("*.npz")):
         name = file.name[:-len(".npz")]
         photo = work_photo(data / "images" / name)
@@ -189,6 +197,10 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
         else:
             label = teacher_label(mask, teacher, photo, rules)
             kind = "no label" if label is None else ("same" if (label == mask).all() else "changed")
+            if kind == "changed" and verdicts is not None:
+                verdict = verdicts.get(name, {})
+                if verdict.get("label_sha256") != label_digest(label) or verdict.get("verdict") != "right":
+                    kind, label = "judged wrong or unjudged", None
         counts[kind] += 1
         if label is None:
             continue
@@ -214,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--labels", required=True)
     pack.add_argument("--training-set", required=True)
     pack.add_argument("--repeat", type=int, default=2, help="times a photo the teacher changed appears")
+    pack.add_argument("--checks", default="", help="verdicts by eye on the changed labels (leave out the wrong ones)")
     pack.add_argument("--trusted", nargs="*", default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json"])
     for command in (label, pack):
         command.add_argument("--data", default="../shared/data/clothing")
@@ -222,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label_photos(args.teacher, Path(args.data), Path(args.out), args.part, args.parts, args.limit)} photos labelled")
     else:
         counts = write_teacher_pack(Path(args.labels), Path(args.data), Path(args.training_set), args.repeat,
-                                    [Path(file) for file in args.trusted])
+                                    [Path(file) for file in args.trusted], checks=Path(args.checks) if args.checks else None)
         print(f"{args.training_set}: {counts}")
     return 0
 
