@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from fashiongen.training.teacher_labels import teacher_label
+from fashiongen.training.teacher_labels import label_digest, teacher_label
 
 GREY, RED = (200, 200, 200), (200, 30, 30)
 
@@ -72,3 +72,11 @@ def test_wholesale_disagreement_gives_no_label():
     teacher[5:20, 5:20] = 1
     assert teacher_label(garment, teacher, photo) is None
     assert teacher_label(np.zeros_like(garment), garment.astype(np.float32), photo) is None
+
+
+def test_a_verdict_names_exactly_the_label_judged():
+    _, garment = _scene()
+    moved = garment.copy()
+    moved[40, 30] = False  # one pixel
+    assert label_digest(garment) == label_digest(garment.astype(np.float32))
+    assert label_digest(garment) != label_digest(moved)
