@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from fashiongen.garment_mask import REMOVAL_RULES, _garment_coloured
+from fashiongen.metrics.mask_benchmark import iou
 
 
 @dataclass(frozen=True)
@@ -66,18 +67,13 @@ def _pieces(binary: np.ndarray, rules: TeacherRules) -> list[np.ndarray]:
     return [labels == index for index in range(1, count) if stats[index, cv2.CC_STAT_AREA] >= rules.min_piece]
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = (a | b).sum()
-    return float((a & b).sum() / union) if union else 1.0
-
-
 def teacher_label(mask: np.ndarray, teacher: np.ndarray, photo: np.ndarray,
                   rules: TeacherRules = TEACHER_RULES) -> np.ndarray | None:
     """The shipped ``mask`` (h, w) bool corrected by the ``teacher``'s (h, w) probability in [0, 1] on the
     (h, w, 3) uint8 RGB ``photo`` (:class:`TeacherRules`) -> (h, w) bool label, or None (no label)."""
     mask = mask.astype(bool)
     sure = teacher > 0.5
-    if not mask.any() or _iou(mask, sure) < rules.min_overlap:
+    if not mask.any() or iou(mask, sure) < rules.min_overlap:
         return None
     lab = cv2.cvtColor(photo, cv2.COLOR_RGB2LAB).astype(np.float32)
     candidates = (teacher < rules.sure_background) | (teacher > rules.sure_garment)
@@ -107,7 +103,7 @@ def teacher_label(mask: np.ndarray, teacher: np.ndarray, photo: np.ndarray,
                 and np.nonzero(piece)[0].mean() >= hanger_line
                 and coloured[piece].mean() >= rules.coloured_share):
             label[piece] = True
-    return label if _iou(label, sure) >= rules.min_agreement else None
+    return label if iou(label, sure) >= rules.min_agreement else None
 
 
 def label_digest(label: np.ndarray) -> str:
