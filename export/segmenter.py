@@ -113,11 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", default="runs/segmenter-busy/checkpoint.pt", help="training checkpoint")
     parser.add_argument("--out", default="checkpoints/garment_segmenter.onnx")
     parser.add_argument("--float32", action="store_true", help="store float32 weights (four times the size)")
+    parser.add_argument("--ema", action="store_true", help="export the moving average of the weights (--ema-decay runs)")
     parser.add_argument("--side", type=int, default=SERVING_SIDE,
                         help="long side the app runs the net at (stored in the file; pick it with benchmarks/segmenter_eval.py --side)")
     args = parser.parse_args(argv)
     state = load_checkpoint(args.checkpoint)
-    model = segmenter_from_checkpoint(state, args.checkpoint)
+    model = segmenter_from_checkpoint(state, args.checkpoint, "ema" if args.ema else "model")
     trainer = state["config"]
     views = (f"{state['step']} steps x {trainer['batch_size']} views of {trainer['side']} px from hand-checked masks "
              f"(fold {trainer['holdout_fold']} held out), {trainer.get('composite_share', 0) * 100:.0f} % composites"
@@ -128,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         provenance = (f"VGG16 U-Net to block {trainer['last_block']} (blocks {trainer['tune_from']}+ fine-tuned), "
                       f"{views}; VGG16: {state.get('weights_source', '')}")
     metadata = {"side": str(args.side), "provenance": provenance, "weights": "fp32" if args.float32 else "int8",
-                "config": json.dumps(trainer), "step": str(state["step"])}
+                "config": json.dumps(trainer), "step": str(state["step"]),
+                "weights_average": "ema" if args.ema else "none"}
     try:
         error = export_segmenter(model, args.out, metadata, int8=not args.float32)
     except AssertionError as failure:

@@ -240,6 +240,30 @@ def test_training_smoke_and_resume(tmp_path):
                                   widths="6,4"))
 
 
+def test_ema_is_the_moving_average_of_the_trained_weights_and_survives_a_resume(tmp_path):
+    data, labels = _labelled_dataset(tmp_path / "data")
+    config = TrainSegmenterConfig(data=data, labels=labels, out=str(tmp_path / "plain"), cache_dir=str(tmp_path / "cache"),
+                                  last_block=3, tune_from=3, widths="8,4", side=32, batch_size=2, max_steps=1,
+                                  checkpoint_every=1, warmup_steps=1, threads=1, lr_decoder=1e-2)
+    start = train(config) / "checkpoint.pt"
+    with pytest.raises(ValueError, match="no ema weights"):
+        load_segmenter(start, weights="ema")
+    # From that start, with decay 0.5: after one step ema = (w0 + w1) / 2, after the resumed second (ema1 + w2) / 2.
+    averaged = dataclasses.replace(config, out=str(tmp_path / "ema"), init_from=str(start), ema_decay=0.5)
+    first = torch.load(train(averaged) / "checkpoint.pt", weights_only=True)
+    second = torch.load(train(dataclasses.replace(averaged, max_steps=2), resume=True) / "checkpoint.pt",
+                        weights_only=True)
+    initial = torch.load(start, weights_only=True)["model"]
+    moved = [key for key in initial if key.startswith("decoders") and key.endswith(".weight")
+             and not torch.equal(initial[key], second["model"][key])]
+    assert moved, "the decoder must have learnt something for the average to be tested"
+    for key in moved:
+        torch.testing.assert_close(first["ema"][key], (initial[key] + first["model"][key]) / 2)
+        torch.testing.assert_close(second["ema"][key], (first["ema"][key] + second["model"][key]) / 2)
+    ema_model = load_segmenter(Path(averaged.out) / "checkpoint.pt", weights="ema")
+    assert torch.equal(ema_model.state_dict()[moved[0]], second["ema"][moved[0]])
+
+
 def test_minutes_budget_ends_the_schedule_where_the_time_runs_out(tmp_path):
     assert fitted_max_steps(1000, 22, 0.5, 60.0) == 142     # 120 more steps fit a minute at 0.5 s
     assert fitted_max_steps(100, 22, 0.5, 600.0) == 100     # never longer than asked

@@ -102,6 +102,9 @@ class TrainSegmenterConfig:
     veto_weight: float = 0.0                # > 0 (for the grower): the fused output's BCE weighs each pixel
                                             # 1 + veto_weight * p1 * (1 - truth), scaled to mean 1 (veto_weights)
     veto_segmenter: str = ""                # the first network's ONNX giving p1 for veto_weight ("": the committed one)
+    ema_decay: float = 0.0                  # > 0: also keep an exponential moving average of the trained weights
+                                            # (saved as the checkpoint's "ema"; export it with --ema): one run's last
+                                            # steps move a fine-tune's answer by more than its labels do
 
     def segmenter_config(self) -> SegmenterConfig:
         widths = tuple(int(width) for width in self.widths.split(","))
@@ -375,13 +378,20 @@ def _trained_state(model: GarmentSegmenter | U2NetP) -> dict:
     return {key: value for key, value in model.state_dict().items() if not any(key.startswith(f) for f in frozen)}
 
 
-def load_segmenter(path: str | Path) -> GarmentSegmenter | U2NetP:
-    """Rebuild a trained segmenter (eval mode) from a checkpoint file written by :func:`train`."""
-    return segmenter_from_checkpoint(load_checkpoint(path), str(path))
+def load_segmenter(path: str | Path, weights: str = "model") -> GarmentSegmenter | U2NetP:
+    """Rebuild a trained segmenter (eval mode) from a checkpoint file written by :func:`train`;
+    ``weights="ema"`` takes the moving average of its weights (a run with ``ema_decay`` > 0)."""
+    return segmenter_from_checkpoint(load_checkpoint(path), str(path), weights)
 
 
-def segmenter_from_checkpoint(checkpoint: dict, name: str = "the checkpoint") -> GarmentSegmenter | U2NetP:
+def segmenter_from_checkpoint(checkpoint: dict, name: str = "the checkpoint",
+                              weights: str = "model") -> GarmentSegmenter | U2NetP:
     """The same from an already loaded checkpoint (the export also reads its config and step)."""
+    if weights not in ("model", "ema"):
+        raise ValueError(f"weights must be 'model' or 'ema', not {weights!r}")
+    if checkpoint.get(weights) is None:
+        raise ValueError(f"{name} holds no {weights} weights (train with --ema-decay > 0 to keep a moving average)")
+    checkpoint = {**checkpoint, "model": checkpoint[weights]}
     config = TrainSegmenterConfig(**{key: value for key, value in checkpoint["config"].items()
                                      if key in {field.name for field in dataclasses.fields(TrainSegmenterConfig)}})
     if config.network == "u2netp":  # the checkpoint holds every weight: no public file needed
@@ -422,11 +432,19 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
     optimizer = torch.optim.AdamW([{"params": encoder, "lr": config.lr_encoder}, {"params": decoder, "lr": config.lr_decoder}],
                                   weight_decay=config.weight_decay)
     step = 0
+    # The EMA follows the trained tensors in place: state_dict() shares their storage, and the optimiser
+    # and batch norm update them in place.
+    live = _trained_state(model) if config.ema_decay > 0 else {}
+    ema = {key: value.detach().clone() for key, value in live.items()}
     if resuming:
         checkpoint = load_checkpoint(run_dir / CHECKPOINT_NAME)
         model.load_state_dict(checkpoint["model"], strict=False)
         optimizer.load_state_dict(checkpoint["optimizer"])
         step = checkpoint["step"]
+        if ema:
+            if checkpoint.get("ema") is None:
+                raise ValueError(f"{run_dir} was trained without --ema-decay; resume it without one")
+            ema = {key: value.to(device) for key, value in checkpoint["ema"].items()}
         print(f"resumed at step {step}")
     torch.manual_seed(config.seed + step)
     batches = _batches(items, cutouts, backgrounds, config, step, pin_memory=device.type == "cuda")
@@ -460,6 +478,12 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
         loss.backward()
         optimizer.step()
         step += 1
+        with torch.no_grad():
+            for key, value in live.items():
+                if value.is_floating_point():
+                    ema[key].lerp_(value, 1.0 - config.ema_decay)
+                else:  # batch norm's step counters
+                    ema[key].copy_(value)
         if config.minutes > 0 and step == first_step + 2:
             probe_started = time.time()
         elif probe_started is not None and step == first_step + 2 + BUDGET_PROBE_STEPS:
@@ -476,7 +500,8 @@ def train(config: TrainSegmenterConfig, resume: bool = False) -> Path:
             log.write(step, loss=loss.item(), batch_iou=iou)
             print(f"step {step} loss {loss.item():.3f} batch IoU {iou:.3f} {time.time() - started:.0f}s", flush=True)
         if step % config.checkpoint_every == 0 or step == config.max_steps:
-            save_checkpoint(run_dir, model={key: value.cpu() for key, value in _trained_state(model).items()}, ema=None,
+            save_checkpoint(run_dir, model={key: value.cpu() for key, value in _trained_state(model).items()},
+                            ema={key: value.cpu() for key, value in ema.items()} or None,
                             optimizer=lean_optimizer_state(optimizer.state_dict()),
                             config=config, step=step, extra={"weights_source": source})
     batches.close()  # stops the view workers
