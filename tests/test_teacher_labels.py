@@ -80,3 +80,46 @@ def test_a_verdict_names_exactly_the_label_judged():
     moved[40, 30] = False  # one pixel
     assert label_digest(garment) == label_digest(garment.astype(np.float32))
     assert label_digest(garment) != label_digest(moved)
+
+
+def _upscaled(*arrays):
+    """The scene at the 256 px work size (long side), nearest-neighbour, so work_photo leaves it as it is."""
+    import cv2
+    return [cv2.resize(a.astype(np.uint8), (192, 256), interpolation=cv2.INTER_NEAREST) for a in arrays]
+
+
+def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from fashiongen.training.teacher_labels import write_teacher_pack
+    data, labels = tmp_path / "data", tmp_path / "labels"
+    (data / "images").mkdir(parents=True)
+    labels.mkdir()
+    photo, garment = _scene()
+    floor = garment.copy()
+    floor[130:140, 30:90] = True  # the shipped mask keeps a floor strip the teacher removes
+    masks = {"same": garment, "changed": floor, "trusted": floor}
+    for name, mask in masks.items():
+        big_photo, big_mask, big_teacher = _upscaled(photo, mask, garment)
+        Image.fromarray(big_photo).save(data / "images" / f"{name}.jpg", format="PNG")  # lossless: colours exact
+        np.savez_compressed(labels / f"{name}.jpg.npz", teacher=big_teacher * 255, mask=big_mask.astype(bool))
+    rows = ["image,label"] + [f"{name},T-Shirt" for name in masks] + [f"missing-{index},T-Shirt" for index in range(60)]
+    (data / "images.csv").write_text("\n".join(rows) + "\n")
+    trusted = tmp_path / "trusted.json"
+    trusted.write_text(json.dumps({"checked": {"trusted.jpg": {"verdict": "right"}}}))
+
+    def pack(keep_same: bool):
+        path = tmp_path / f"pack-{keep_same}.npz"
+        counts = write_teacher_pack(labels, data, path, 2, [trusted], keep_same=keep_same)
+        with np.load(path) as saved:
+            names = json.loads(bytes(saved["meta"]))["names"]
+        return counts, sorted(names)
+
+    counts, names = pack(keep_same=True)
+    assert (counts["trusted"], counts["same"], counts["changed"]) == (1, 1, 1)
+    assert names == ["changed.jpg", "changed.jpg", "same.jpg", "trusted.jpg"]  # a changed label twice
+    counts, names = pack(keep_same=False)
+    assert (counts["same"], counts["same, left out"]) == (0, 1)
+    assert names == ["changed.jpg", "changed.jpg", "trusted.jpg"]

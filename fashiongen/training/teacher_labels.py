@@ -164,11 +164,14 @@ def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, lim
 
 
 def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, trusted_files: list[Path],
-                       rules: TeacherRules = TEACHER_RULES, checks: Path | None = None) -> dict[str, int]:
+                       rules: TeacherRules = TEACHER_RULES, checks: Path | None = None,
+                       keep_same: bool = True) -> dict[str, int]:
     """A segmenter pack (:mod:`fashiongen.training.segmenter_pack`) of every labelled photo: hand-checked
     right ones keep the shipped mask, the others get :func:`teacher_label` (changed ones ``repeat`` times).
     With ``checks`` (verdicts by eye on changed labels, ``benchmarks/teacher_label_checks.json``), a changed
-    label judged wrong is left out, as is one whose digest no verdict names. Returns the count of each kind."""
+    label judged wrong is left out, as is one whose digest no verdict names. ``keep_same=False`` also leaves
+    out the photos the filtered teacher does not change: their label is the shipped mask, which nobody judged
+    and which is wrong on about one photo in nine. Returns the count of each kind."""
     from fashiongen.metrics.mask_benchmark import background_from
     from fashiongen.metrics.mask_verdicts import work_photo
     from fashiongen.training.data import read_records
@@ -180,7 +183,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
                for name, entry in json.loads(file.read_text())["checked"].items() if entry["verdict"] == "right"}
     verdicts = json.loads(checks.read_text())["checked"] if checks else None
     items, backgrounds = [], []
-    counts = {"trusted": 0, "same": 0, "changed": 0, "no label": 0, "judged wrong or unjudged": 0}
+    counts = {"trusted": 0, "same": 0, "changed": 0, "no label": 0, "judged wrong or unjudged": 0, "same, left out": 0}
     for file in sorted(labels.glob("*.npz")):
         name = file.name[:-len(".npz")]
         photo = work_photo(data / "images" / name)
@@ -197,6 +200,8 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
                 verdict = verdicts.get(name, {})
                 if verdict.get("label_sha256") != label_digest(label) or verdict.get("verdict") != "right":
                     kind, label = "judged wrong or unjudged", None
+            if kind == "same" and not keep_same:
+                kind, label = "same, left out", None
         counts[kind] += 1
         if label is None:
             continue
@@ -223,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--training-set", required=True)
     pack.add_argument("--repeat", type=int, default=2, help="times a photo the teacher changed appears")
     pack.add_argument("--checks", default="", help="verdicts by eye on the changed labels (leave out the wrong ones)")
+    pack.add_argument("--judged-only", action="store_true",
+                      help="leave out the photos the teacher does not change (unjudged shipped masks)")
     pack.add_argument("--trusted", nargs="*", default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json"])
     for command in (label, pack):
         command.add_argument("--data", default="../shared/data/clothing")
@@ -231,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label_photos(args.teacher, Path(args.data), Path(args.out), args.part, args.parts, args.limit)} photos labelled")
     else:
         counts = write_teacher_pack(Path(args.labels), Path(args.data), Path(args.training_set), args.repeat,
-                                    [Path(file) for file in args.trusted], checks=Path(args.checks) if args.checks else None)
+                                    [Path(file) for file in args.trusted], checks=Path(args.checks) if args.checks else None,
+                                    keep_same=not args.judged_only)
         print(f"{args.training_set}: {counts}")
     return 0
 
