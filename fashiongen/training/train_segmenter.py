@@ -106,8 +106,8 @@ class TrainSegmenterConfig:
                                             # 1 + veto_weight * p1 * (1 - truth), scaled to mean 1 (veto_weights)
     veto_segmenter: str = ""                # the first network's ONNX giving p1 for veto_weight ("": the committed one)
     ema_decay: float = 0.0                  # > 0: also keep an exponential moving average of the trained weights
-                                            # (saved as the checkpoint's "ema"; export it with --ema): one run's last
-                                            # steps move a fine-tune's answer by more than its labels do
+                                            # (saved as the checkpoint's "ema"; export it with --ema), which smooths
+                                            # out the last steps' jitter (docs/garment-mask.md, thirty-fourth session)
 
     def segmenter_config(self) -> SegmenterConfig:
         widths = tuple(int(width) for width in self.widths.split(","))
