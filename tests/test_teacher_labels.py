@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from fashiongen.training.teacher_labels import label_digest, teacher_label
+from fashiongen.metrics.mask_verdicts import mask_digest
+from fashiongen.training.teacher_labels import teacher_label
 
 GREY, RED = (200, 200, 200), (200, 30, 30)
 
@@ -78,8 +79,8 @@ def test_a_verdict_names_exactly_the_label_judged():
     _, garment = _scene()
     moved = garment.copy()
     moved[40, 30] = False  # one pixel
-    assert label_digest(garment) == label_digest(garment.astype(np.float32))
-    assert label_digest(garment) != label_digest(moved)
+    assert mask_digest(garment) == mask_digest(garment.astype(np.float32))
+    assert mask_digest(garment) != mask_digest(moved)
 
 
 def _upscaled(*arrays):

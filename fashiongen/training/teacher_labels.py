@@ -28,7 +28,6 @@ committed or served; the pack holds dataset pixels and stays under ``runs/``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -106,11 +105,6 @@ def teacher_label(mask: np.ndarray, teacher: np.ndarray, photo: np.ndarray,
     return label if iou(label, sure) >= rules.min_agreement else None
 
 
-def label_digest(label: np.ndarray) -> str:
-    """The first 16 hex digits of the SHA-256 of a (h, w) bool label's packed bits: what a verdict names."""
-    return hashlib.sha256(np.packbits(label.astype(bool)).tobytes()).hexdigest()[:16]
-
-
 def padded_probability(session, photo: np.ndarray, pad: float = 0.3, side: int = 1024) -> np.ndarray:
     """An IS-Net style teacher (onnxruntime ``session``, input "input" (1, 3, side, side) as (RGB - 128) / 256,
     output "output" (1, 1, side, side) in [0, 1]) on a (h, w, 3) uint8 RGB photo -> (h, w) float32.
@@ -173,7 +167,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     out the photos the filtered teacher does not change: their label is the shipped mask, which nobody judged
     and which is wrong on about one photo in nine. Returns the count of each kind."""
     from fashiongen.metrics.mask_benchmark import background_from
-    from fashiongen.metrics.mask_verdicts import work_photo
+    from fashiongen.metrics.mask_verdicts import mask_digest, work_photo
     from fashiongen.training.data import read_records
     from fashiongen.training.segmenter_pack import write_pack
 
@@ -198,7 +192,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
             kind = "no label" if label is None else ("same" if (label == mask).all() else "changed")
             if kind == "changed" and verdicts is not None:
                 verdict = verdicts.get(name, {})
-                if verdict.get("label_sha256") != label_digest(label) or verdict.get("verdict") != "right":
+                if verdict.get("label_sha256") != mask_digest(label) or verdict.get("verdict") != "right":
                     kind, label = "judged wrong or unjudged", None
             if kind == "same" and not keep_same:
                 kind, label = "same, left out", None
