@@ -92,6 +92,8 @@ def _upscaled(*arrays):
 def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
     import json
 
+    import cv2
+
     from PIL import Image
 
     from fashiongen.training.teacher_labels import write_teacher_pack
@@ -101,26 +103,33 @@ def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
     photo, garment = _scene()
     floor = garment.copy()
     floor[130:140, 30:90] = True  # the shipped mask keeps a floor strip the teacher removes
-    masks = {"same": garment, "changed": floor, "trusted": floor}
-    for name, mask in masks.items():
-        big_photo, big_mask, big_teacher = _upscaled(photo, mask, garment)
+    unsure = garment.astype(np.float32)
+    unsure[130:134, 30:90] = 0.6  # the teacher leans to a floor strip but is not sure: the label is unchanged
+    masks = {"same": (garment, garment), "weak": (garment, unsure), "changed": (floor, garment), "trusted": (floor, garment)}
+    for name, (mask, teacher) in masks.items():
+        big_photo, big_mask = _upscaled(photo, mask)
+        big_teacher = cv2.resize(teacher, (192, 256), interpolation=cv2.INTER_NEAREST)
         Image.fromarray(big_photo).save(data / "images" / f"{name}.jpg", format="PNG")  # lossless: colours exact
-        np.savez_compressed(labels / f"{name}.jpg.npz", teacher=big_teacher * 255, mask=big_mask.astype(bool))
+        np.savez_compressed(labels / f"{name}.jpg.npz", teacher=np.round(big_teacher * 255).astype(np.uint8),
+                            mask=big_mask.astype(bool))
     rows = ["image,label"] + [f"{name},T-Shirt" for name in masks] + [f"missing-{index},T-Shirt" for index in range(60)]
     (data / "images.csv").write_text("\n".join(rows) + "\n")
     trusted = tmp_path / "trusted.json"
     trusted.write_text(json.dumps({"checked": {"trusted.jpg": {"verdict": "right"}}}))
 
-    def pack(keep_same: bool):
-        path = tmp_path / f"pack-{keep_same}.npz"
-        counts = write_teacher_pack(labels, data, path, 2, [trusted], keep_same=keep_same)
+    def pack(keep_same: bool, same_agreement: float = 0.0):
+        path = tmp_path / f"pack-{keep_same}-{same_agreement}.npz"
+        counts = write_teacher_pack(labels, data, path, 2, [trusted], keep_same=keep_same, same_agreement=same_agreement)
         with np.load(path) as saved:
             names = json.loads(bytes(saved["meta"]))["names"]
         return counts, sorted(names)
 
     counts, names = pack(keep_same=True)
-    assert (counts["trusted"], counts["same"], counts["changed"]) == (1, 1, 1)
-    assert names == ["changed.jpg", "changed.jpg", "same.jpg", "trusted.jpg"]  # a changed label twice
+    assert (counts["trusted"], counts["same"], counts["changed"]) == (1, 2, 1)
+    assert names == ["changed.jpg", "changed.jpg", "same.jpg", "trusted.jpg", "weak.jpg"]  # a changed label twice
+    counts, names = pack(keep_same=True, same_agreement=0.97)  # the weak label's IoU with the teacher is 0.957
+    assert (counts["same"], counts["same, left out"]) == (1, 1)
+    assert names == ["changed.jpg", "changed.jpg", "same.jpg", "trusted.jpg"]
     counts, names = pack(keep_same=False)
-    assert (counts["same"], counts["same, left out"]) == (0, 1)
+    assert (counts["same"], counts["same, left out"]) == (0, 2)
     assert names == ["changed.jpg", "changed.jpg", "trusted.jpg"]
