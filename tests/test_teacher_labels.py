@@ -89,26 +89,21 @@ def _upscaled(*arrays):
     return [cv2.resize(a.astype(np.uint8), (192, 256), interpolation=cv2.INTER_NEAREST) for a in arrays]
 
 
-def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
+def _labelled_photos(tmp_path, masks: dict):
+    """Writes each {name: (shipped mask, teacher probability)} scene as a photo in a data folder and as a
+    label file -> (data folder, labels folder, trusted verdict file naming "trusted.jpg")."""
     import json
 
     import cv2
-
     from PIL import Image
 
-    from fashiongen.training.teacher_labels import write_teacher_pack
     data, labels = tmp_path / "data", tmp_path / "labels"
     (data / "images").mkdir(parents=True)
     labels.mkdir()
-    photo, garment = _scene()
-    floor = garment.copy()
-    floor[130:140, 30:90] = True  # the shipped mask keeps a floor strip the teacher removes
-    unsure = garment.astype(np.float32)
-    unsure[130:134, 30:90] = 0.6  # the teacher leans to a floor strip but is not sure: the label is unchanged
-    masks = {"same": (garment, garment), "weak": (garment, unsure), "changed": (floor, garment), "trusted": (floor, garment)}
+    photo, _ = _scene()
     for name, (mask, teacher) in masks.items():
         big_photo, big_mask = _upscaled(photo, mask)
-        big_teacher = cv2.resize(teacher, (192, 256), interpolation=cv2.INTER_NEAREST)
+        big_teacher = cv2.resize(teacher.astype(np.float32), (192, 256), interpolation=cv2.INTER_NEAREST)
         Image.fromarray(big_photo).save(data / "images" / f"{name}.jpg", format="PNG")  # lossless: colours exact
         np.savez_compressed(labels / f"{name}.jpg.npz", teacher=np.round(big_teacher * 255).astype(np.uint8),
                             mask=big_mask.astype(bool))
@@ -116,13 +111,29 @@ def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
     (data / "images.csv").write_text("\n".join(rows) + "\n")
     trusted = tmp_path / "trusted.json"
     trusted.write_text(json.dumps({"checked": {"trusted.jpg": {"verdict": "right"}}}))
+    return data, labels, trusted
+
+
+def _pack_names(path) -> list[str]:
+    import json
+    with np.load(path) as saved:
+        return sorted(json.loads(bytes(saved["meta"]))["names"])
+
+
+def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
+    from fashiongen.training.teacher_labels import write_teacher_pack
+    _, garment = _scene()
+    floor = garment.copy()
+    floor[130:140, 30:90] = True  # the shipped mask keeps a floor strip the teacher removes
+    unsure = garment.astype(np.float32)
+    unsure[130:134, 30:90] = 0.6  # the teacher leans to a floor strip but is not sure: the label is unchanged
+    data, labels, trusted = _labelled_photos(tmp_path, {
+        "same": (garment, garment), "weak": (garment, unsure), "changed": (floor, garment), "trusted": (floor, garment)})
 
     def pack(keep_same: bool, same_agreement: float = 0.0):
         path = tmp_path / f"pack-{keep_same}-{same_agreement}.npz"
         counts = write_teacher_pack(labels, data, path, 2, [trusted], keep_same=keep_same, same_agreement=same_agreement)
-        with np.load(path) as saved:
-            names = json.loads(bytes(saved["meta"]))["names"]
-        return counts, sorted(names)
+        return counts, _pack_names(path)
 
     counts, names = pack(keep_same=True)
     assert (counts["trusted"], counts["same"], counts["changed"]) == (1, 2, 1)
@@ -133,3 +144,32 @@ def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
     counts, names = pack(keep_same=False)
     assert (counts["same"], counts["same, left out"]) == (0, 2)
     assert names == ["changed.jpg", "changed.jpg", "trusted.jpg"]
+
+
+def test_the_pack_takes_the_mask_judged_right_where_the_filter_gives_no_label(tmp_path):
+    import json
+
+    from fashiongen.metrics.mask_verdicts import mask_digest
+    from fashiongen.training.segmenter_pack import read_pack
+    from fashiongen.training.teacher_labels import write_teacher_pack
+    _, garment = _scene()
+    top = garment.copy()
+    top[85:, :] = False  # the teacher keeps only the garment's top half: the two differ wholesale, no label
+    floor = garment.copy()
+    floor[130:140, 30:90] = True
+    data, labels, trusted = _labelled_photos(tmp_path, {
+        "teacher-right": (garment, top), "shipped-right": (top, garment), "neither": (garment, top),
+        "unjudged": (garment, top), "changed": (floor, garment)})
+    big = lambda mask: _upscaled(mask)[0].astype(bool)
+    checks = tmp_path / "checks.json"
+    checks.write_text(json.dumps({"checked": {
+        "teacher-right.jpg": {"label_sha256": mask_digest(big(top)), "verdict": "right"},
+        "shipped-right.jpg": {"label_sha256": mask_digest(big(top)), "verdict": "right"},
+        "neither.jpg": {"label_sha256": mask_digest(big(garment)), "verdict": "wrong"},
+        "changed.jpg": {"label_sha256": mask_digest(big(garment)), "verdict": "wrong"}}}))
+    path = tmp_path / "pack.npz"
+    counts = write_teacher_pack(labels, data, path, 2, [trusted], checks=checks)
+    assert (counts["chosen"], counts["no label"], counts["judged wrong or unjudged"]) == (2, 2, 1)
+    assert _pack_names(path) == ["shipped-right.jpg", "shipped-right.jpg", "teacher-right.jpg", "teacher-right.jpg"]
+    items, _, _ = read_pack(path)
+    assert all(((item["mask"] > 0.5) == big(top)).all() for item in items)  # the top half, whichever opinion gave it

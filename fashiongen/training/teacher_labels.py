@@ -157,13 +157,26 @@ def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, lim
     return done
 
 
+def _chosen(verdict: dict, shipped: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """(label, kind) for a photo the filter gives no label: whichever of the two masks a right ``verdict`` names."""
+    from fashiongen.metrics.mask_verdicts import mask_digest
+
+    if verdict.get("verdict") == "right":
+        for mask in (shipped, teacher):
+            if verdict.get("label_sha256") == mask_digest(mask):
+                return mask, "chosen"
+    return None, "no label"
+
+
 def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, trusted_files: list[Path],
                        rules: TeacherRules = TEACHER_RULES, checks: Path | None = None,
                        keep_same: bool = True, same_agreement: float = 0.0) -> dict[str, int]:
     """A segmenter pack (:mod:`fashiongen.training.segmenter_pack`) of every labelled photo: hand-checked
     right ones keep the shipped mask, the others get :func:`teacher_label` (changed ones ``repeat`` times).
     With ``checks`` (verdicts by eye on changed labels, ``benchmarks/teacher_label_checks.json``), a changed
-    label judged wrong is left out, as is one whose digest no verdict names. ``keep_same=False`` also leaves
+    label judged wrong is left out, as is one whose digest no verdict names; a photo the filter gives no label
+    gets the shipped or the teacher's (p > 0.5) mask where a verdict judged that one right ("chosen", ``repeat``
+    times: these are the photos where the two opinions disagree). ``keep_same=False`` also leaves
     out the photos the filtered teacher does not change: their label is the shipped mask, which nobody judged
     and which is wrong on about one photo in nine. ``same_agreement`` keeps an unchanged label only where
     the shipped mask's IoU with the teacher's (p > 0.5) is at least that: on the held-out fold the unchanged
@@ -180,7 +193,8 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
                for name, entry in json.loads(file.read_text())["checked"].items() if entry["verdict"] == "right"}
     verdicts = json.loads(checks.read_text())["checked"] if checks else None
     items, backgrounds = [], []
-    counts = {"trusted": 0, "same": 0, "changed": 0, "no label": 0, "judged wrong or unjudged": 0, "same, left out": 0}
+    counts = {"trusted": 0, "same": 0, "changed": 0, "chosen": 0, "no label": 0, "judged wrong or unjudged": 0,
+              "same, left out": 0}
     for file in sorted(labels.glob("*.npz")):
         name = file.name[:-len(".npz")]
         photo = work_photo(data / "images" / name)
@@ -197,13 +211,15 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
                 verdict = verdicts.get(name, {})
                 if verdict.get("label_sha256") != mask_digest(label) or verdict.get("verdict") != "right":
                     kind, label = "judged wrong or unjudged", None
+            if kind == "no label" and verdicts is not None:
+                label, kind = _chosen(verdicts.get(name, {}), mask, teacher > 0.5)
             if kind == "same" and (not keep_same or iou(mask, teacher > 0.5) < same_agreement):
                 kind, label = "same, left out", None
         counts[kind] += 1
         if label is None:
             continue
         truth = label.astype(np.float32)
-        items += [{"photo": photo, "mask": truth, "label": classes[name], "name": name}] * (repeat if kind == "changed" else 1)
+        items += [{"photo": photo, "mask": truth, "label": classes[name], "name": name}] * (repeat if kind in ("changed", "chosen") else 1)
         background = background_from(photo, truth, (192, 256))
         if background is not None:
             backgrounds.append(background)
@@ -224,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--labels", required=True)
     pack.add_argument("--training-set", required=True)
     pack.add_argument("--repeat", type=int, default=2, help="times a photo the teacher changed appears")
-    pack.add_argument("--checks", default="", help="verdicts by eye on the changed labels (leave out the wrong ones)")
+    pack.add_argument("--checks", default="", help="verdicts by eye on the changed labels (leave out the wrong ones) "
+                      "and on the unlabelled photos (take the mask judged right)")
     pack.add_argument("--judged-only", action="store_true",
                       help="leave out the photos the teacher does not change (unjudged shipped masks)")
     pack.add_argument("--same-agreement", type=float, default=0.0,
