@@ -170,7 +170,7 @@ def _chosen(verdict: dict, shipped: np.ndarray, teacher: np.ndarray) -> tuple[np
 
 def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, trusted_files: list[Path],
                        rules: TeacherRules = TEACHER_RULES, checks: Path | None = None,
-                       keep_same: bool = True, same_agreement: float = 0.0) -> dict[str, int]:
+                       keep_same: bool = True) -> dict[str, int]:
     """A segmenter pack (:mod:`fashiongen.training.segmenter_pack`) of every labelled photo: hand-checked
     right ones keep the shipped mask, the others get :func:`teacher_label` (changed ones ``repeat`` times).
     With ``checks`` (verdicts by eye on changed labels, ``benchmarks/teacher_label_checks.json``), a changed
@@ -178,9 +178,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     gets the shipped or the teacher's (p > 0.5) mask where a verdict judged that one right ("chosen", ``repeat``
     times: these are the photos where the two opinions disagree). ``keep_same=False`` also leaves
     out the photos the filtered teacher does not change: their label is the shipped mask, which nobody judged
-    and which is wrong on about one photo in nine. ``same_agreement`` keeps an unchanged label only where
-    the shipped mask's IoU with the teacher's (p > 0.5) is at least that: on the held-out fold the unchanged
-    masks are wrong on 11 of 247 photos, on 7 of the 223 at 0.95 or above (thirty-fifth session).
+    (on the held-out fold it is wrong on 11 of the 247 such photos; thirty-fifth session).
     Returns the count of each kind."""
     from fashiongen.metrics.mask_benchmark import background_from
     from fashiongen.metrics.mask_verdicts import mask_digest, work_photo
@@ -213,13 +211,14 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
                     kind, label = "judged wrong or unjudged", None
             if kind == "no label" and verdicts is not None:
                 label, kind = _chosen(verdicts.get(name, {}), mask, teacher > 0.5)
-            if kind == "same" and (not keep_same or iou(mask, teacher > 0.5) < same_agreement):
+            if kind == "same" and not keep_same:
                 kind, label = "same, left out", None
         counts[kind] += 1
         if label is None:
             continue
         truth = label.astype(np.float32)
-        items += [{"photo": photo, "mask": truth, "label": classes[name], "name": name}] * (repeat if kind in ("changed", "chosen") else 1)
+        copies = repeat if kind in ("changed", "chosen") else 1
+        items += [{"photo": photo, "mask": truth, "label": classes[name], "name": name}] * copies
         background = background_from(photo, truth, (192, 256))
         if background is not None:
             backgrounds.append(background)
@@ -244,8 +243,6 @@ def main(argv: list[str] | None = None) -> int:
                       "and on the unlabelled photos (take the mask judged right)")
     pack.add_argument("--judged-only", action="store_true",
                       help="leave out the photos the teacher does not change (unjudged shipped masks)")
-    pack.add_argument("--same-agreement", type=float, default=0.0,
-                      help="keep an unchanged label only where the shipped mask's IoU with the teacher's is at least this")
     pack.add_argument("--trusted", nargs="*", default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json"])
     for command in (label, pack):
         command.add_argument("--data", default="../shared/data/clothing")
@@ -255,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         counts = write_teacher_pack(Path(args.labels), Path(args.data), Path(args.training_set), args.repeat,
                                     [Path(file) for file in args.trusted], checks=Path(args.checks) if args.checks else None,
-                                    keep_same=not args.judged_only, same_agreement=args.same_agreement)
+                                    keep_same=not args.judged_only)
         print(f"{args.training_set}: {counts}")
     return 0
 
