@@ -1,5 +1,7 @@
 """The teacher's filtered labels (fashiongen.training.teacher_labels) on drawn photos with known answers."""
 
+import json
+
 import numpy as np
 
 from fashiongen.metrics.mask_verdicts import mask_digest
@@ -92,8 +94,6 @@ def _upscaled(*arrays):
 def _labelled_photos(tmp_path, masks: dict):
     """Writes each {name: (shipped mask, teacher probability)} scene as a photo in a data folder and as a
     label file -> (data folder, labels folder, trusted verdict file naming "trusted.jpg")."""
-    import json
-
     import cv2
     from PIL import Image
 
@@ -115,7 +115,6 @@ def _labelled_photos(tmp_path, masks: dict):
 
 
 def _pack_names(path) -> list[str]:
-    import json
     with np.load(path) as saved:
         return sorted(json.loads(bytes(saved["meta"]))["names"])
 
@@ -142,9 +141,6 @@ def test_the_pack_keeps_or_leaves_out_the_unchanged_labels(tmp_path):
 
 
 def test_the_pack_takes_the_mask_judged_right_where_the_filter_gives_no_label(tmp_path):
-    import json
-
-    from fashiongen.metrics.mask_verdicts import mask_digest
     from fashiongen.training.segmenter_pack import read_pack
     from fashiongen.training.teacher_labels import write_teacher_pack
     _, garment = _scene()
