@@ -170,7 +170,7 @@ def _chosen(verdict: dict, shipped: np.ndarray, teacher: np.ndarray) -> tuple[np
 
 def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, trusted_files: list[Path],
                        rules: TeacherRules = TEACHER_RULES, checks: Path | None = None,
-                       keep_same: bool = True) -> dict[str, int]:
+                       keep_same: bool = True, drawn: Path | None = None) -> dict[str, int]:
     """A segmenter pack (:mod:`fashiongen.training.segmenter_pack`) of every labelled photo: hand-checked
     right ones keep the shipped mask, the others get :func:`teacher_label` (changed ones ``repeat`` times).
     With ``checks`` (verdicts by eye on changed labels, ``benchmarks/teacher_label_checks.json``), a changed
@@ -179,10 +179,14 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     times: these are the photos where the two opinions disagree). ``keep_same=False`` also leaves
     out the photos the filtered teacher does not change: their label is the shipped mask, which nobody judged
     (on the held-out fold it is wrong on 11 of the 247 such photos; thirty-fifth session).
+    With ``drawn`` (masks drawn by hand over the two opinions, ``benchmarks/hand_masks.json``,
+    :mod:`fashiongen.training.hand_masks`), a photo with a drawing gets it ("drawn", ``repeat`` times) when
+    the drawing made again here has the digest that was judged; otherwise it is left out.
     Returns the count of each kind."""
     from fashiongen.metrics.mask_benchmark import background_from
     from fashiongen.metrics.mask_verdicts import mask_digest, work_photo
     from fashiongen.training.data import read_records
+    from fashiongen.training.hand_masks import drawn_mask
     from fashiongen.training.segmenter_pack import write_pack
 
     records, _ = read_records(data)
@@ -190,9 +194,10 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     trusted = {name for file in trusted_files
                for name, entry in json.loads(file.read_text())["checked"].items() if entry["verdict"] == "right"}
     verdicts = json.loads(checks.read_text())["checked"] if checks else None
+    drawings = json.loads(drawn.read_text())["drawn"] if drawn else {}
     items, backgrounds = [], []
     counts = {"trusted": 0, "same": 0, "changed": 0, "chosen": 0, "no label": 0, "judged wrong or unjudged": 0,
-              "same, left out": 0}
+              "same, left out": 0, "drawn": 0, "drawn, digest differs": 0}
     for file in sorted(labels.glob("*.npz")):
         name = file.name[:-len(".npz")]
         photo = work_photo(data / "images" / name)
@@ -200,7 +205,11 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
             continue
         with np.load(file) as saved:
             mask, teacher = saved["mask"], saved["teacher"] / 255.0
-        if name in trusted:
+        if name in drawings:
+            label = drawn_mask(drawings[name], mask, teacher > 0.5, photo)
+            kind = "drawn" if mask_digest(label) == drawings[name]["label_sha256"] else "drawn, digest differs"
+            label = label if kind == "drawn" else None
+        elif name in trusted:
             label, kind = mask, "trusted"
         else:
             label = teacher_label(mask, teacher, photo, rules)
@@ -217,7 +226,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
         if label is None:
             continue
         truth = label.astype(np.float32)
-        copies = repeat if kind in ("changed", "chosen") else 1
+        copies = repeat if kind in ("changed", "chosen", "drawn") else 1
         items += [{"photo": photo, "mask": truth, "label": classes[name], "name": name}] * copies
         background = background_from(photo, truth, (192, 256))
         if background is not None:
@@ -243,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                       "and on the unlabelled photos (take the mask judged right)")
     pack.add_argument("--judged-only", action="store_true",
                       help="leave out the photos the teacher does not change (unjudged shipped masks)")
+    pack.add_argument("--drawn", default="", help="masks drawn by hand on the photos both opinions get wrong "
+                      "(benchmarks/hand_masks.json)")
     pack.add_argument("--trusted", nargs="*", default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json"])
     for command in (label, pack):
         command.add_argument("--data", default="../shared/data/clothing")
@@ -252,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         counts = write_teacher_pack(Path(args.labels), Path(args.data), Path(args.training_set), args.repeat,
                                     [Path(file) for file in args.trusted], checks=Path(args.checks) if args.checks else None,
-                                    keep_same=not args.judged_only)
+                                    keep_same=not args.judged_only, drawn=Path(args.drawn) if args.drawn else None)
         print(f"{args.training_set}: {counts}")
     return 0
 
