@@ -91,3 +91,20 @@ def test_the_teacher_pack_takes_a_drawing_only_with_the_digest_judged(tmp_path):
     counts = write_teacher_pack(labels, data, path, 2, [trusted], drawn=drawn)
     assert (counts["drawn"], counts["drawn, digest differs"]) == (1, 1)
     assert _pack_names(path) == ["drawn.jpg", "drawn.jpg", "neither.jpg"]
+
+
+def test_the_committed_drawings_are_well_formed_and_none_is_on_a_held_out_photo():
+    """The held-out fold judges every segmenter candidate: a drawing there would train on the exam."""
+    from pathlib import Path
+
+    from fashiongen.metrics.mask_verdicts import fold_of
+    from fashiongen.training.hand_masks import BASES, OPS
+
+    drawn = json.loads((Path(__file__).parent.parent / "benchmarks" / "hand_masks.json").read_text())["drawn"]
+    assert len(drawn) >= 100
+    for name, edit in drawn.items():
+        assert fold_of(name) != 0, name
+        assert edit["base"] in BASES and len(edit["label_sha256"]) == 16
+        for op, points in edit["ops"]:
+            assert op in OPS and len(points) % 2 == 0
+            assert all(0 <= value <= 1000 for value in points)
