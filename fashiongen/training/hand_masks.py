@@ -98,5 +98,8 @@ def _snapped(label: np.ndarray, drawn_edges: np.ndarray, photo: np.ndarray) -> n
     seeds[band] = np.where(label[band], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
     background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     bgr = cv2.cvtColor(photo, cv2.COLOR_RGB2BGR)
+    # GrabCut seeds its colour models from OpenCV's global random state: without a fixed seed the same
+    # drawing comes out a few band pixels different from call to call, and its digest would not match.
+    cv2.setRNGSeed(0)
     cv2.grabCut(bgr, seeds, None, background, foreground, SNAP_ITERATIONS, cv2.GC_INIT_WITH_MASK)
     return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
