@@ -14,7 +14,8 @@ HEIGHT, WIDTH = 256, 192
 def _hanger_scene():
     """A red garment on a grey floor with a white hanger above it -> (photo, garment, hanger)."""
     rng = np.random.default_rng(0)
-    photo = np.full((HEIGHT, WIDTH, 3), (150, 150, 140), np.uint8) + rng.integers(0, 12, (HEIGHT, WIDTH, 3)).astype(np.uint8)
+    noise = rng.integers(0, 12, (HEIGHT, WIDTH, 3)).astype(np.uint8)
+    photo = np.full((HEIGHT, WIDTH, 3), (150, 150, 140), np.uint8) + noise
     garment = np.zeros((HEIGHT, WIDTH), bool)
     garment[60:220, 40:150] = True
     hanger = np.zeros((HEIGHT, WIDTH), bool)
@@ -80,7 +81,8 @@ def test_the_teacher_pack_takes_a_drawing_only_with_the_digest_judged(tmp_path):
     _, garment = _scene()
     top = garment.copy()
     top[85:, :] = False                              # the two opinions differ wholesale: no label from the filter
-    data, labels, trusted = _labelled_photos(tmp_path, {"drawn": (top, top), "stale": (top, top), "neither": (top, top)})
+    data, labels, trusted = _labelled_photos(tmp_path, {"drawn": (top, top), "stale": (top, top),
+                                                        "neither": (top, top)})
     big = _upscaled(garment)[0].astype(bool)
     whole = {"base": "none", "snap": False, "ops": [["add", [0, 0, 1000, 0, 1000, 1000, 0, 1000]]]}
     drawn = tmp_path / "drawn.json"

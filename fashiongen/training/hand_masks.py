@@ -1,23 +1,23 @@
 """Garment masks drawn by hand over the two machine opinions, for the train photos both get wrong.
 
-Why: on 147 train photos neither the shipped mask nor the filtered IS-Net teacher's is right (judged by
-eye, ``benchmarks/teacher_label_checks.json``), and no label source the project has reaches them
+Why: on 167 train photos the labels from the shipped mask and the filtered IS-Net teacher were judged
+wrong by eye (``benchmarks/teacher_label_checks.json``), and no label source the project has reaches them
 (docs/garment-mask.md, thirty-fifth session). A person fixes such a mask the way an image editor does:
 start from the better of the two opinions and, with polygons, take a region from the other one, add
 garment or cut background. Keeping the networks' own edges wherever they are right, and snapping a
-drawn edge to the photo's edges (GrabCut in a thin band along it), keeps the hand's imprecision out of
-the label.
+drawn edge to the photo's edges (GrabCut in a thin band along it, seeded so the result reproduces),
+keeps the hand's imprecision out of the label.
 
-An edit, as stored in ``benchmarks/hand_masks.json`` (points in 0..1000 of the photo's width and height):
+A drawing, as stored in ``benchmarks/hand_masks.json`` (points in 0..1000 of the photo's width and height):
 
     {"base": "shipped" | "teacher" | "none",
      "ops": [["cut" | "add" | "shipped" | "teacher" | "keep", [x0, y0, x1, y1, ...]], ...],
-     "snap": true, "label_sha256": "<mask_digest of the result>", "note": "what was wrong"}
+     "snap": false (optional; on when absent), "label_sha256": "<mask_digest of the result>"}
 
 Ops apply in order: "cut" sets the polygon to background, "add" to garment, "shipped" and "teacher" copy
-that opinion inside the polygon; "keep" takes points, not a polygon, and keeps only the connected pieces of
-the label that hold one of them (a teacher's stray blobs on a blanket go). The digest names the mask a person looked at and judged right, so a
-label made again from other machine masks is not taken for it.
+that opinion inside the polygon; "keep" takes points, not a polygon, and keeps only the connected pieces
+of the label that hold one of them (a teacher's stray blobs on a blanket go). The digest names the mask
+a person looked at and judged right, so a label made again from other machine masks is not taken for it.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def _pieces_holding(label: np.ndarray, points: list[float]) -> np.ndarray:
 def _snapped(label: np.ndarray, drawn_edges: np.ndarray, photo: np.ndarray) -> np.ndarray:
     """GrabCut decides the pixels near a drawn edge that lie on the label's boundary; the rest stay fixed."""
     ring = np.ones((3, 3), np.uint8)
-    boundary = cv2.dilate(label.astype(np.uint8), ring).astype(bool) & ~cv2.erode(label.astype(np.uint8), ring).astype(bool)
+    grown = cv2.dilate(label.astype(np.uint8), ring).astype(bool)
+    boundary = grown & ~cv2.erode(label.astype(np.uint8), ring).astype(bool)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SNAP_BAND + 1, 2 * SNAP_BAND + 1))
     near_drawn = cv2.dilate(drawn_edges, disc).astype(bool)
     band = cv2.dilate((boundary & near_drawn).astype(np.uint8), disc).astype(bool)
