@@ -31,12 +31,17 @@ SNAP_BAND = 3        # pixels either side of a drawn edge that GrabCut may move,
 SNAP_ITERATIONS = 4
 
 
+def _pixels(points: list[float], shape: tuple[int, int]) -> np.ndarray:
+    """[x0, y0, x1, y1, ...] in 0..1000 of width and height -> (n, 2) float (x, y) pixel positions."""
+    height, width = shape
+    return np.asarray(points, np.float64).reshape(-1, 2) / 1000.0 * (width, height)
+
+
 def polygon_mask(points: list[float], shape: tuple[int, int]) -> np.ndarray:
     """[x0, y0, x1, y1, ...] in 0..1000 of width and height -> (h, w) bool filled polygon."""
     if len(points) < 6 or len(points) % 2:
         raise ValueError(f"a polygon needs at least 3 (x, y) pairs, got {len(points)} numbers")
-    height, width = shape
-    xy = np.asarray(points, np.float64).reshape(-1, 2) / 1000.0 * (width, height)
+    xy = _pixels(points, shape)
     canvas = np.zeros(shape, np.uint8)
     cv2.fillPoly(canvas, [np.round(xy).astype(np.int32)], 1)
     return canvas.astype(bool)
@@ -78,7 +83,7 @@ def _pieces_holding(label: np.ndarray, points: list[float]) -> np.ndarray:
         raise ValueError(f"keep needs (x, y) pairs, got {len(points)} numbers")
     height, width = label.shape
     _, pieces = cv2.connectedComponents(label.astype(np.uint8), connectivity=8)
-    xy = np.asarray(points, np.float64).reshape(-1, 2) / 1000.0 * (width, height)
+    xy = _pixels(points, label.shape)
     columns = np.clip(xy[:, 0].astype(int), 0, width - 1)
     rows = np.clip(xy[:, 1].astype(int), 0, height - 1)
     held = {index for index in pieces[rows, columns] if index}

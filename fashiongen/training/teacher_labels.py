@@ -38,6 +38,7 @@ import numpy as np
 
 from fashiongen.garment_mask import REMOVAL_RULES, _garment_coloured
 from fashiongen.metrics.mask_benchmark import iou
+from fashiongen.metrics.mask_verdicts import fold_of, mask_digest, work_photo
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,6 @@ def padded_probability(session, photo: np.ndarray, pad: float = 0.3, side: int =
 
 def _train_photos(data: Path) -> list[str]:
     """Train-split photos outside the held-out fold, in a seeded order (so parts and limits are stable)."""
-    from fashiongen.metrics.mask_verdicts import fold_of
     from fashiongen.training.data import read_records, split_of
 
     records, _ = read_records(data)
@@ -137,7 +137,6 @@ def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, lim
     import onnxruntime as ort
 
     from fashiongen.garment_mask import garment_mask, shipped_segmenter
-    from fashiongen.metrics.mask_verdicts import work_photo
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -159,8 +158,6 @@ def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, lim
 
 def _chosen(verdict: dict, shipped: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray | None, str]:
     """(label, kind) for a photo the filter gives no label: whichever of the two masks a right ``verdict`` names."""
-    from fashiongen.metrics.mask_verdicts import mask_digest
-
     if verdict.get("verdict") == "right":
         for mask in (shipped, teacher):
             if verdict.get("label_sha256") == mask_digest(mask):
@@ -184,7 +181,6 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     the drawing made again here has the digest that was judged; otherwise it is left out.
     Returns the count of each kind."""
     from fashiongen.metrics.mask_benchmark import background_from
-    from fashiongen.metrics.mask_verdicts import mask_digest, work_photo
     from fashiongen.training.data import read_records
     from fashiongen.training.hand_masks import drawn_mask
     from fashiongen.training.segmenter_pack import write_pack
