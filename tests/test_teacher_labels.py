@@ -103,10 +103,12 @@ def _labelled_photos(tmp_path, masks: dict):
     photo, _ = _scene()
     for name, (mask, teacher) in masks.items():
         big_photo, big_mask = _upscaled(photo, mask)
-        big_teacher = cv2.resize(teacher.astype(np.float32), (192, 256), interpolation=cv2.INTER_NEAREST)
         Image.fromarray(big_photo).save(data / "images" / f"{name}.jpg", format="PNG")  # lossless: colours exact
-        np.savez_compressed(labels / f"{name}.jpg.npz", teacher=np.round(big_teacher * 255).astype(np.uint8),
-                            mask=big_mask.astype(bool))
+        saved = {"mask": big_mask.astype(bool)}
+        if teacher is not None:  # None: labelled as trusted, the shipped mask alone
+            big_teacher = cv2.resize(teacher.astype(np.float32), (192, 256), interpolation=cv2.INTER_NEAREST)
+            saved["teacher"] = np.round(big_teacher * 255).astype(np.uint8)
+        np.savez_compressed(labels / f"{name}.jpg.npz", **saved)
     rows = ["image,label"] + [f"{name},T-Shirt" for name in masks] + [f"missing-{index},T-Shirt" for index in range(60)]
     (data / "images.csv").write_text("\n".join(rows) + "\n")
     trusted = tmp_path / "trusted.json"
@@ -164,3 +166,19 @@ def test_the_pack_takes_the_mask_judged_right_where_the_filter_gives_no_label(tm
     assert _pack_names(path) == ["shipped-right.jpg", "shipped-right.jpg", "teacher-right.jpg", "teacher-right.jpg"]
     items, _, _ = read_pack(path)
     assert all(((item["mask"] > 0.5) == big(top)).all() for item in items)  # the top half, whichever opinion gave it
+
+
+def test_a_trusted_photo_needs_no_teacher_and_an_untrusted_one_does(tmp_path):
+    import pytest
+
+    from fashiongen.training.teacher_labels import named_photos, write_teacher_pack
+    _, garment = _scene()
+    data, labels, trusted = _labelled_photos(tmp_path, {"trusted": (garment, None)})
+    counts = write_teacher_pack(labels, data, tmp_path / "pack.npz", 2, [trusted])
+    assert counts["trusted"] == 1 and _pack_names(tmp_path / "pack.npz") == ["trusted.jpg"]
+    data, labels, trusted = _labelled_photos(tmp_path / "b", {"other": (garment, None)})
+    with pytest.raises(ValueError, match="no teacher probability"):
+        write_teacher_pack(labels, data, tmp_path / "pack-b.npz", 2, [trusted])
+    drawn = tmp_path / "drawn.json"
+    drawn.write_text(json.dumps({"about": "", "drawn": {"d.jpg": {"base": "none"}}}))
+    assert named_photos([trusted, drawn]) == {"trusted.jpg", "d.jpg"}

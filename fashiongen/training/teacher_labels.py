@@ -1,6 +1,9 @@
 """Training labels for the garment segmenter from an outside teacher network, filtered.
 
     python -m fashiongen.training.teacher_labels label --teacher /tmp/npk/imgly_medium.onnx --out runs/teacher --part 0 --parts 2
+    # or only the photos a judged-only pack reads (about 1,200 of 4,700):
+    python -m fashiongen.training.teacher_labels label ... --only benchmarks/mask_checks.json \
+        benchmarks/mask_checks_learned_train.json benchmarks/teacher_label_checks.json benchmarks/hand_masks.json
     python -m fashiongen.training.teacher_labels pack --labels runs/teacher --training-set runs/pack-teacher.npz
     python -m fashiongen.training.train_segmenter --preset small-gaps --training-set runs/pack-teacher.npz ...
 
@@ -131,9 +134,28 @@ def _train_photos(data: Path) -> list[str]:
     return names
 
 
-def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, limit: int) -> int:
+def named_photos(files: list[Path]) -> set[str]:
+    """Photo names that the ``checked`` or ``drawn`` entries of these JSON files name (verdicts, drawings)."""
+    names = set()
+    for file in files:
+        saved = json.loads(file.read_text())
+        names |= set(saved.get("checked", {})) | set(saved.get("drawn", {}))
+    return names
+
+
+def trusted_photos(files: list[Path]) -> set[str]:
+    """Photos whose shipped mask a verdict file (``checked`` entries) judged right by eye."""
+    return {name for file in files
+            for name, entry in json.loads(file.read_text())["checked"].items() if entry["verdict"] == "right"}
+
+
+def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, limit: int,
+                 only: set[str] | None = None, shipped_only: set[str] = frozenset()) -> int:
     """Per photo, ``out/<name>.npz`` with the teacher's probability and the shipped mask (uint8 / bool at the
-    256 px work size); photos already done are skipped, so parts run side by side and resume."""
+    256 px work size); photos already done are skipped, so parts run side by side and resume. ``only``
+    restricts it to those names (the ones a ``pack --judged-only`` reads: a quarter of the photos);
+    photos in ``shipped_only`` get the shipped mask alone (a trusted photo's label is that mask, and the
+    teacher is nine tenths of the time)."""
     import onnxruntime as ort
 
     from fashiongen.garment_mask import garment_mask, shipped_segmenter
@@ -144,14 +166,16 @@ def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, lim
     segmenter = shipped_segmenter()
     out.mkdir(parents=True, exist_ok=True)
     done = 0
-    for name in _train_photos(data)[:limit][part::parts]:
+    names = [name for name in _train_photos(data)[:limit] if only is None or name in only]
+    for name in names[part::parts]:
         target = out / f"{name}.npz"
         photo = None if target.exists() else work_photo(data / "images" / name)
         if photo is None:
             continue
-        probability = padded_probability(session, photo)
-        np.savez_compressed(target, teacher=np.round(probability * 255).astype(np.uint8),
-                            mask=garment_mask(photo, segmenter=segmenter) > 0.5)
+        saved = {"mask": garment_mask(photo, segmenter=segmenter) > 0.5}
+        if name not in shipped_only:
+            saved["teacher"] = np.round(padded_probability(session, photo) * 255).astype(np.uint8)
+        np.savez_compressed(target, **saved)
         done += 1
     return done
 
@@ -187,8 +211,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
 
     records, _ = read_records(data)
     classes = {record.path.name: record.label for record in records}
-    trusted = {name for file in trusted_files
-               for name, entry in json.loads(file.read_text())["checked"].items() if entry["verdict"] == "right"}
+    trusted = trusted_photos(trusted_files)
     verdicts = json.loads(checks.read_text())["checked"] if checks else None
     drawings = json.loads(drawn.read_text())["drawn"] if drawn else {}
     items, backgrounds = [], []
@@ -200,7 +223,10 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
         if photo is None or name not in classes:
             continue
         with np.load(file) as saved:
-            mask, teacher = saved["mask"], saved["teacher"] / 255.0
+            mask = saved["mask"]
+            teacher = saved["teacher"] / 255.0 if "teacher" in saved else None
+        if teacher is None and name not in trusted:
+            raise ValueError(f"{file} holds no teacher probability (labelled as trusted) but {name} is not trusted")
         if name in drawings:
             label = drawn_mask(drawings[name], mask, teacher > 0.5, photo)
             kind = "drawn" if mask_digest(label) == drawings[name]["label_sha256"] else "drawn, digest differs"
@@ -240,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     label.add_argument("--part", type=int, default=0)
     label.add_argument("--parts", type=int, default=1)
     label.add_argument("--limit", type=int, default=100_000)
+    label.add_argument("--only", nargs="*", default=None, help="label only the photos these verdict or drawing "
+                       "files name (the trusted, checks and drawn files of a judged-only pack); the ones the "
+                       "--trusted files judge right get the shipped mask alone")
     pack = commands.add_parser("pack", help="write the filtered labels as a segmenter pack")
     pack.add_argument("--labels", required=True)
     pack.add_argument("--training-set", required=True)
@@ -250,12 +279,17 @@ def main(argv: list[str] | None = None) -> int:
                       help="leave out the photos the teacher does not change (unjudged shipped masks)")
     pack.add_argument("--drawn", default="", help="masks drawn by hand on the photos both opinions get wrong "
                       "(benchmarks/hand_masks.json)")
-    pack.add_argument("--trusted", nargs="*", default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json"])
     for command in (label, pack):
         command.add_argument("--data", default="../shared/data/clothing")
+        command.add_argument("--trusted", nargs="*",
+                             default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json"])
     args = parser.parse_args(argv)
     if args.command == "label":
-        print(f"{label_photos(args.teacher, Path(args.data), Path(args.out), args.part, args.parts, args.limit)} photos labelled")
+        only = named_photos([Path(file) for file in args.only]) if args.only is not None else None
+        shipped_only = trusted_photos([Path(file) for file in args.trusted]) if only is not None else set()
+        done = label_photos(args.teacher, Path(args.data), Path(args.out), args.part, args.parts, args.limit,
+                            only, shipped_only)
+        print(f"{done} photos labelled")
     else:
         counts = write_teacher_pack(Path(args.labels), Path(args.data), Path(args.training_set), args.repeat,
                                     [Path(file) for file in args.trusted], checks=Path(args.checks) if args.checks else None,
