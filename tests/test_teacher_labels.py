@@ -168,7 +168,7 @@ def test_the_pack_takes_the_mask_judged_right_where_the_filter_gives_no_label(tm
     assert all(((item["mask"] > 0.5) == big(top)).all() for item in items)  # the top half, whichever opinion gave it
 
 
-def test_a_trusted_photo_needs_no_teacher_and_an_untrusted_one_does(tmp_path):
+def test_a_trusted_photo_needs_no_teacher_and_its_digest_when_named(tmp_path):
     import pytest
 
     from fashiongen.training.teacher_labels import named_photos, write_teacher_pack
@@ -179,6 +179,12 @@ def test_a_trusted_photo_needs_no_teacher_and_an_untrusted_one_does(tmp_path):
     data, labels, trusted = _labelled_photos(tmp_path / "b", {"other": (garment, None)})
     with pytest.raises(ValueError, match="no teacher probability"):
         write_teacher_pack(labels, data, tmp_path / "pack-b.npz", 2, [trusted])
+    big_garment = _upscaled(garment)[0].astype(bool)
+    for digest, kind in ((mask_digest(big_garment), "trusted"), (mask_digest(~big_garment), "trusted, digest differs")):
+        data, labels, _ = _labelled_photos(tmp_path / kind, {"trusted": (garment, None)})
+        judged = tmp_path / kind / "judged.json"
+        judged.write_text(json.dumps({"checked": {"trusted.jpg": {"verdict": "right", "label_sha256": digest}}}))
+        assert write_teacher_pack(labels, data, tmp_path / kind / "pack.npz", 2, [judged])[kind] == 1
     drawn = tmp_path / "drawn.json"
     drawn.write_text(json.dumps({"about": "", "drawn": {"d.jpg": {"base": "none"}}}))
     assert named_photos([trusted, drawn]) == {"trusted.jpg", "d.jpg"}

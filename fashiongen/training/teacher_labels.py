@@ -143,9 +143,11 @@ def named_photos(files: list[Path]) -> set[str]:
     return names
 
 
-def trusted_photos(files: list[Path]) -> set[str]:
-    """Photos whose shipped mask a verdict file (``checked`` entries) judged right by eye."""
-    return {name for file in files
+def trusted_photos(files: list[Path]) -> dict[str, str | None]:
+    """{photo: ``label_sha256`` of the mask judged or None} for the photos whose shipped mask a verdict file
+    (``checked`` entries) judged right by eye. Older files name no digest: their verdicts stand for the
+    shipped mask whatever it is now."""
+    return {name: entry.get("label_sha256") for file in files
             for name, entry in json.loads(file.read_text())["checked"].items() if entry["verdict"] == "right"}
 
 
@@ -203,6 +205,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     With ``drawn`` (masks drawn by hand over the two opinions, ``benchmarks/hand_masks.json``,
     :mod:`fashiongen.training.hand_masks`), a photo with a drawing gets it ("drawn", ``repeat`` times) when
     the drawing made again here has the digest that was judged; otherwise it is left out.
+    A trusted verdict that names a ``label_sha256`` stands only for the mask with that digest.
     Returns the count of each kind."""
     from fashiongen.metrics.mask_benchmark import background_from
     from fashiongen.training.data import read_records
@@ -215,7 +218,7 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     verdicts = json.loads(checks.read_text())["checked"] if checks else None
     drawings = json.loads(drawn.read_text())["drawn"] if drawn else {}
     items, backgrounds = [], []
-    counts = {"trusted": 0, "same": 0, "changed": 0, "chosen": 0, "no label": 0, "judged wrong or unjudged": 0,
+    counts = {"trusted": 0, "trusted, digest differs": 0, "same": 0, "changed": 0, "chosen": 0, "no label": 0, "judged wrong or unjudged": 0,
               "same, left out": 0, "drawn": 0, "drawn, digest differs": 0}
     for file in sorted(labels.glob("*.npz")):
         name = file.name[:-len(".npz")]
@@ -232,7 +235,8 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
             kind = "drawn" if mask_digest(label) == drawings[name]["label_sha256"] else "drawn, digest differs"
             label = label if kind == "drawn" else None
         elif name in trusted:
-            label, kind = mask, "trusted"
+            judged = trusted[name] in (None, mask_digest(mask))
+            label, kind = (mask, "trusted") if judged else (None, "trusted, digest differs")
         else:
             label = teacher_label(mask, teacher, photo, rules)
             kind = "no label" if label is None else ("same" if (label == mask).all() else "changed")
@@ -286,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "label":
         only = named_photos([Path(file) for file in args.only]) if args.only is not None else None
-        shipped_only = trusted_photos([Path(file) for file in args.trusted]) if only is not None else set()
+        shipped_only = set(trusted_photos([Path(file) for file in args.trusted])) if only is not None else set()
         done = label_photos(args.teacher, Path(args.data), Path(args.out), args.part, args.parts, args.limit,
                             only, shipped_only)
         print(f"{done} photos labelled")
