@@ -3,7 +3,8 @@
     python -m fashiongen.training.teacher_labels label --teacher /tmp/npk/imgly_medium.onnx --out runs/teacher --part 0 --parts 2
     # or only the photos a judged-only pack reads (about 1,200 of 4,700):
     python -m fashiongen.training.teacher_labels label ... --only benchmarks/mask_checks.json \
-        benchmarks/mask_checks_learned_train.json benchmarks/teacher_label_checks.json benchmarks/hand_masks.json
+        benchmarks/mask_checks_learned_train.json benchmarks/mask_checks_shipped_train.json \
+        benchmarks/teacher_label_checks.json benchmarks/hand_masks.json
     python -m fashiongen.training.teacher_labels pack --labels runs/teacher --training-set runs/pack-teacher.npz
     python -m fashiongen.training.train_segmenter --preset small-gaps --training-set runs/pack-teacher.npz ...
 
@@ -286,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     for command in (label, pack):
         command.add_argument("--data", default="../shared/data/clothing")
         command.add_argument("--trusted", nargs="*",
-                             default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json"])
+                             default=["benchmarks/mask_checks.json", "benchmarks/mask_checks_learned_train.json",
+                                      "benchmarks/mask_checks_shipped_train.json"])
     args = parser.parse_args(argv)
     if args.command == "label":
         only = named_photos([Path(file) for file in args.only]) if args.only is not None else None
