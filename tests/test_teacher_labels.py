@@ -188,3 +188,17 @@ def test_a_trusted_photo_needs_no_teacher_and_its_digest_when_named(tmp_path):
     drawn = tmp_path / "drawn.json"
     drawn.write_text(json.dumps({"about": "", "drawn": {"d.jpg": {"base": "none"}}}))
     assert named_photos([trusted, drawn]) == {"trusted.jpg", "d.jpg"}
+
+
+def test_the_train_verdicts_on_the_shipped_mask_hold_no_held_out_photo():
+    """``benchmarks/mask_checks_shipped_train.json`` feeds trusted labels: a held-out photo there would train
+    on the exam, and a right verdict without a digest would stand for whatever mask a later network gives."""
+    from pathlib import Path
+
+    from fashiongen.metrics.mask_verdicts import fold_of
+
+    checked = json.loads((Path(__file__).parent.parent / "benchmarks" / "mask_checks_shipped_train.json").read_text())["checked"]
+    assert len(checked) >= 100
+    for name, entry in checked.items():
+        assert fold_of(name) != 0, name
+        assert entry["verdict"] in ("right", "wrong", "doubt") and len(entry["label_sha256"]) == 16
