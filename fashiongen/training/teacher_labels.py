@@ -1,7 +1,7 @@
 """Training labels for the garment segmenter from an outside teacher network, filtered.
 
     python -m fashiongen.training.teacher_labels label --teacher /tmp/npk/imgly_medium.onnx --out runs/teacher --part 0 --parts 2
-    # or only the photos a judged-only pack reads (about 1,200 of 4,700):
+    # or only the photos a judged-only pack reads (1,249 of the 2,855 on the shared data):
     python -m fashiongen.training.teacher_labels label ... --only benchmarks/mask_checks.json \
         benchmarks/mask_checks_learned_train.json benchmarks/mask_checks_shipped_train.json \
         benchmarks/teacher_label_checks.json benchmarks/hand_masks.json
@@ -153,10 +153,10 @@ def trusted_photos(files: list[Path]) -> dict[str, str | None]:
 
 
 def label_photos(teacher: str, data: Path, out: Path, part: int, parts: int, limit: int,
-                 only: set[str] | None = None, shipped_only: set[str] = frozenset()) -> int:
+                 only: set[str] | None = None, shipped_only: frozenset[str] | set[str] = frozenset()) -> int:
     """Per photo, ``out/<name>.npz`` with the teacher's probability and the shipped mask (uint8 / bool at the
     256 px work size); photos already done are skipped, so parts run side by side and resume. ``only``
-    restricts it to those names (the ones a ``pack --judged-only`` reads: a quarter of the photos);
+    restricts it to those names (the ones a ``pack --judged-only`` reads: under half of the photos);
     photos in ``shipped_only`` get the shipped mask alone (a trusted photo's label is that mask, and the
     teacher is nine tenths of the time)."""
     import onnxruntime as ort
@@ -219,8 +219,8 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
     verdicts = json.loads(checks.read_text())["checked"] if checks else None
     drawings = json.loads(drawn.read_text())["drawn"] if drawn else {}
     items, backgrounds = [], []
-    counts = {"trusted": 0, "trusted, digest differs": 0, "same": 0, "changed": 0, "chosen": 0, "no label": 0, "judged wrong or unjudged": 0,
-              "same, left out": 0, "drawn": 0, "drawn, digest differs": 0}
+    counts = {"trusted": 0, "trusted, digest differs": 0, "same": 0, "changed": 0, "chosen": 0, "no label": 0,
+              "judged wrong or unjudged": 0, "same, left out": 0, "drawn": 0, "drawn, digest differs": 0}
     for file in sorted(labels.glob("*.npz")):
         name = file.name[:-len(".npz")]
         photo = work_photo(data / "images" / name)
@@ -229,8 +229,9 @@ def write_teacher_pack(labels: Path, data: Path, path: Path, repeat: int, truste
         with np.load(file) as saved:
             mask = saved["mask"]
             teacher = saved["teacher"] / 255.0 if "teacher" in saved else None
-        if teacher is None and name not in trusted:
-            raise ValueError(f"{file} holds no teacher probability (labelled as trusted) but {name} is not trusted")
+        if teacher is None and (name in drawings or name not in trusted):
+            raise ValueError(f"{file} holds no teacher probability (labelled as trusted), but {name} is drawn or "
+                             "not trusted, so its label needs one: delete the file and label the photo again")
         if name in drawings:
             label = drawn_mask(drawings[name], mask, teacher > 0.5, photo)
             kind = "drawn" if mask_digest(label) == drawings[name]["label_sha256"] else "drawn, digest differs"
