@@ -277,15 +277,16 @@ class Handlers:
         return gallery_path(gallery, index)
 
     def preview_garment(self, garment: str | None, garment_only: bool = True, mode: str = "artistic"):
-        """On upload: the garment preview (what the mask leaves alone dimmed) and its automatic mask
-        for the brush editor."""
+        """On upload: the garment preview (what the mask leaves alone dimmed), its automatic mask for
+        the brush editor, and a line asking the user to check the mask when it is worth a look."""
         if not garment:
-            return None, None
+            return None, None, ""
         image = load_upload(garment, "garment")
-        mask = self.pipeline.auto_mask(image)
-        preview = mask_overlay(image, mask) if uses_mask(garment_only, mode) else image
-        picture = mask_to_image(mask)
-        return preview, {"background": picture, "layers": [], "composite": picture}
+        found = self.pipeline.auto_mask(image)
+        preview = mask_overlay(image, found.mask) if uses_mask(garment_only, mode) else image
+        picture = mask_to_image(found.mask)
+        note = f"**Check the mask:** {found.warning} Brush white to add, black to remove." if found.warning else ""
+        return preview, {"background": picture, "layers": [], "composite": picture}, note
 
     def mask_preview(self, garment: str | None, mask_edit: dict | None, garment_only: bool, mode: str):
         """After a brush stroke (or a switch of mode or "garment only"): the garment preview again,
@@ -459,6 +460,7 @@ def build_style_tab(handlers: Handlers, history: gr.State, history_gallery: gr.G
             garment_file = gr.File(label="Garment photo", file_types=["image"], elem_id="garment-upload")
             garment_preview = gr.Image(label="Garment (dimmed: stays as it is)", interactive=False, height=260,
                                        format="png", elem_id="garment-preview")
+            mask_note = gr.Markdown(elem_id="mask-note")
         with gr.Column():
             pattern_source = gr.Radio(PATTERN_SOURCES, value="upload", label="Pattern from", elem_id="pattern-source")
             pattern_file = gr.File(label="Pattern, print or painting", file_types=["image"], elem_id="pattern-upload")
@@ -514,7 +516,7 @@ def build_style_tab(handlers: Handlers, history: gr.State, history_gallery: gr.G
     example_pattern.change(lambda path: (path, "upload", "print"), example_pattern,
                            [pattern_file, pattern_source, mode], api_visibility="private")
     garment_file.change(user_errors(handlers.preview_garment), [garment_file, garment_only, mode],
-                        [garment_preview, mask_editor], api_visibility="private")
+                        [garment_preview, mask_editor, mask_note], api_visibility="private")
     # The preview follows the brush and the switches, so a mask that takes in floor or loses a sleeve
     # shows on the photo, where it is easy to see, not only on the black-and-white mask.
     gr.on([mask_editor.change, garment_only.change, mode.change], user_errors(handlers.mask_preview),

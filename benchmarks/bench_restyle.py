@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     scores = {method: {"pattern": [], "fabric": [], "background": []} for method in METHODS}
     sheet = []
     for g_index, garment in enumerate(garments):
-        mask = pipeline.auto_mask(garment)  # the app's automatic mask
+        mask = pipeline.auto_mask(garment).mask  # the app's automatic mask
         where = placement(mask)
         shading, displacement = garment_shading(garment, mask)
         for p_index, kind in enumerate(PATTERNS):
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     timings = {method: {512: [], 1024: []} for method in METHODS}
     for side in (512, 1024):
         big = resize_long_side(garment, side)
-        mask = pipeline.auto_mask(big)
+        mask = pipeline.auto_mask(big).mask
         for _ in range(args.repeats):
             for method in METHODS:
                 started = time.perf_counter()

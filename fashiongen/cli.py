@@ -116,6 +116,7 @@ def run_stylize(pipeline: Pipeline, args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     garments = _images_in(args.garments)
     written = 0
+    to_check = {}  # garment file -> why its automatic mask is worth a look
     with tqdm(total=len(garments) * len(patterns), desc="restyles", unit="image") as progress:
         for garment_path in garments:
             try:
@@ -130,11 +131,18 @@ def run_stylize(pipeline: Pipeline, args) -> int:
                     garment_only=args.garment_only, mask=mask, pattern_scale=args.pattern_scale,
                     repeats=args.repeats, pattern_angle=args.angle, output_size=args.output_size))
                 save_with_recipe(result.image, result.recipe, out / f"{garment_path.stem}-{pattern_name}-{args.mode}.png")
+                if result.mask_warning:
+                    to_check[garment_path] = result.mask_warning
                 written += 1
                 progress.update(1)
     for line in skipped:
         print(f"skipped {line}", file=sys.stderr)
-    print(f"wrote {written} restyled images to {out}" + (f"; skipped {len(skipped)} unreadable" if skipped else ""))
+    for garment_path, warning in to_check.items():
+        print(f"check the mask of {garment_path}: {warning} (restyle it alone with --mask to paint one)",
+              file=sys.stderr)
+    plural = "s" if len(to_check) != 1 else ""
+    print(f"wrote {written} restyled images to {out}" + (f"; skipped {len(skipped)} unreadable" if skipped else "")
+          + (f"; {len(to_check)} automatic mask{plural} to check (listed above)" if to_check else ""))
     return 1 if skipped else 0
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from fashiongen.errors import InputError, ModelUnavailable
 from fashiongen.fabric_print import placement, print_on_garment
-from fashiongen.garment_mask import LearnedSegmenter, garment_mask, mask_version
+from fashiongen.garment_mask import AutoMask, LearnedSegmenter, automatic_mask, mask_version
 from fashiongen.images import long_side_size, resize
 from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_OUTPUT_SIDE, DEFAULT_PATTERN_SCALE,
                                DEFAULT_REPEATS, DEFAULT_SEED, DEFAULT_VARIETY, MAX_PATTERN_ANGLE, MAX_REPEATS,
@@ -78,6 +78,7 @@ class RestyleResult:
     image: np.ndarray                    # (H, W, 3) uint8, long side = output_size
     mask: np.ndarray | None              # (H, W) float32 mask that was applied, None if none
     recipe: dict = field(default_factory=dict)  # how to make it again (see fashiongen.recipes)
+    mask_warning: str | None = None      # the automatic mask was used and is worth a look (AutoMask.warning)
 
 
 def whole(value, name: str) -> int:
@@ -215,9 +216,10 @@ class Pipeline:
 
     # -- restyling ------------------------------------------------------------------------------
 
-    def auto_mask(self, garment: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 -> (H, W) float32 automatic garment mask (all ones when none is found)."""
-        return garment_mask(garment, segmenter=self.segmenter)
+    def auto_mask(self, garment: np.ndarray) -> AutoMask:
+        """(H, W, 3) uint8 -> the automatic garment mask ((H, W) float32 ``.mask``, all ones when none is
+        found) with its ``.warning`` for the user when it is worth a look."""
+        return automatic_mask(garment, segmenter=self.segmenter)
 
     @property
     def mask_version(self) -> str:
@@ -229,7 +231,7 @@ class Pipeline:
         if request.mode not in MODES:
             raise InputError(f"Mode must be 'print' or 'artistic', got {request.mode!r}")
         result = self._artistic(request) if request.mode == "artistic" else self._print(request)
-        return RestyleResult(result.image, result.mask, self._restyle_recipe(request))
+        return RestyleResult(result.image, result.mask, self._restyle_recipe(request), result.mask_warning)
 
     def _restyle_recipe(self, request: RestyleRequest) -> dict:
         pattern = request.pattern
@@ -286,14 +288,17 @@ class Pipeline:
                              "would not come out the same here. Restyle the garment again, or paint its mask.")
         return self.restyle(request)
 
-    def _mask_at(self, request: RestyleRequest, target: np.ndarray) -> np.ndarray:
+    def _mask_at(self, request: RestyleRequest, target: np.ndarray) -> tuple[np.ndarray, str | None]:
+        """The mask for ``target``: the painted one resized, else the automatic one; and the automatic
+        mask's warning (None for a painted mask)."""
         height, width = target.shape[:2]
         if request.mask is None:
-            return garment_mask(target, segmenter=self.segmenter)
+            found = self.auto_mask(target)
+            return found.mask, found.warning
         mask = np.asarray(request.mask, dtype=np.float32)
         if mask.ndim != 2:
             raise InputError(f"The mask must be a single-channel picture, got shape {mask.shape}")
-        return np.clip(resize_mask(mask, (width, height)), 0.0, 1.0)
+        return np.clip(resize_mask(mask, (width, height)), 0.0, 1.0), None
 
     def _artistic(self, request: RestyleRequest) -> RestyleResult:
         stylizer = self._style()
@@ -302,18 +307,18 @@ class Pipeline:
             pattern = draw_pattern(pattern, STYLE_SIDE, STYLE_SIDE)
         result = stylizer.stylize(request.garment, pattern, request.strength, preserve_colors=request.preserve_colors,
                                   pattern_scale=request.pattern_scale, output_size=request.output_size)
-        mask = None
+        mask, warning = None, None
         if request.garment_only or request.mask is not None:
             target = resize(request.garment, (result.shape[1], result.shape[0]))
-            mask = self._mask_at(request, target)
+            mask, warning = self._mask_at(request, target)
             result = apply_mask(result, target, mask)
-        return RestyleResult(result, mask)
+        return RestyleResult(result, mask, mask_warning=warning)
 
     def _print(self, request: RestyleRequest) -> RestyleResult:
         _check_print(request)
         height, width = request.garment.shape[:2]
         target = resize(request.garment, long_side_size(height, width, request.output_size))
-        mask = self._mask_at(request, target)
+        mask, warning = self._mask_at(request, target)
         if isinstance(request.pattern, PatternSpec):
             # Library patterns are drawn at their on-garment size: sharp at any scale.
             period = max(2.0, placement(mask).width / request.repeats)
@@ -324,7 +329,7 @@ class Pipeline:
         result = print_on_garment(target, tile, mask, request.repeats, angle, request.strength)
         if request.preserve_colors:
             result = np.where(mask[..., None] > 0, keep_colors(result, target), target).astype(np.uint8)
-        return RestyleResult(result, mask)
+        return RestyleResult(result, mask, mask_warning=warning)
 
 
 def _uses_auto_mask(request: RestyleRequest) -> bool:

@@ -104,14 +104,14 @@ def test_ui_handler_redraws_the_library_pattern_and_uses_the_painted_mask(handle
         result, path = handlers.restyle_ui(files["garment"], "library", None, "houndstooth", "#ffffff", "#000000", 20,
                                            0, 0, mode, 1.0, False, True, {"composite": painted}, 1.0, 6, 0, 260)
         assert np.array_equal(result, garment) and Image.open(path).size == (200, 260)
-    preview, editor = handlers.preview_garment(files["garment"])
+    preview, editor, _ = handlers.preview_garment(files["garment"])
     assert preview.shape == garment.shape and editor["background"].shape == garment.shape
 
 
 def test_garment_preview_dims_what_the_mask_leaves_alone(handlers, files):
     garment = np.asarray(Image.open(files["garment"]))
-    preview, editor = handlers.preview_garment(files["garment"], True, "artistic")
-    assert preview.shape == garment.shape
+    preview, editor, note = handlers.preview_garment(files["garment"], True, "artistic")
+    assert preview.shape == garment.shape and note == ""  # a mask found by colour alone: nothing to check
     # The wall at the corner is outside the automatic mask: dimmed and tinted blue, the shirt's middle kept.
     assert preview[2, 2].astype(int).sum() < garment[2, 2].astype(int).sum() and preview[2, 2, 2] > preview[2, 2, 0]
     assert np.array_equal(preview[150, 100], garment[150, 100])
@@ -126,6 +126,15 @@ def test_garment_preview_dims_what_the_mask_leaves_alone(handlers, files):
     assert np.array_equal(handlers.mask_preview(files["garment"], {"composite": half}, False, "artistic"), garment)
     assert np.array_equal(handlers.preview_garment(files["garment"], False, "artistic")[0], garment)
     assert handlers.mask_preview(None, None, True, "print") is None
+
+
+def test_garment_upload_asks_to_check_the_mask_when_no_garment_is_found(handlers, tmp_path):
+    flat = tmp_path / "wall.png"
+    Image.fromarray(np.full((120, 90, 3), 180, np.uint8)).save(flat)
+    preview, editor, note = handlers.preview_garment(str(flat), True, "print")
+    assert note.startswith("**Check the mask:** No garment found") and "Brush white to add" in note
+    assert editor["background"].min() == 255  # the whole photo is garment until the user paints
+    assert handlers.preview_garment(None) == (None, None, "")
 
 
 def test_inference_failure_stays_with_that_request(handlers, files, monkeypatch):

@@ -203,3 +203,13 @@ def test_reproduce_tab_regenerates_a_design_from_its_png(page, tmp_path):
     page.locator("#reproduce").click()
     page.get_by_text("identical to the uploaded image").first.wait_for(timeout=60_000)
     assert page.locator("#reproduced img").first.get_attribute("src")
+
+
+def test_garment_upload_asks_to_check_the_mask_when_it_finds_no_garment(page, image_file):
+    page.reload()
+    page.get_by_role("tab", name="Style transfer").click()
+    wall = np.full((200, 150, 3), 180, np.uint8)  # a photo with no garment in it
+    page.locator("#garment-upload input[type=file]").set_input_files(image_file(wall, "wall.png"))
+    note = page.locator("#mask-note")
+    note.get_by_text("Check the mask:").wait_for(timeout=60_000)
+    assert "No garment found" in note.inner_text() and "Brush white to add" in note.inner_text()

@@ -60,6 +60,20 @@ def test_stylize_a_folder_skips_the_unreadable_file_and_exits_non_zero(models, t
     assert ok == 0 and (out / "shirt-dots-artistic.png").is_file()
 
 
+def test_stylize_names_the_garments_whose_automatic_mask_is_worth_a_look(models, tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(draw_garment()).save(photos / "shirt.png")
+    Image.fromarray(np.full((120, 90, 3), 180, np.uint8)).save(photos / "wall.png")  # no garment in it
+    out = tmp_path / "out"
+    status = main(["--checkpoints", models, "stylize", str(photos), "--library", "stripes", "--mode", "print",
+                   "--output-size", "128", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0 and len(list(out.iterdir())) == 2  # both restyled: a warning is not a failure
+    assert f"check the mask of {photos / 'wall.png'}: No garment found" in captured.err
+    assert "shirt.png" not in captured.err and "1 automatic mask to check" in captured.out
+
+
 def test_bad_arguments_get_a_clear_message(models, tmp_path, capsys):
     assert main(["--checkpoints", models, "sample", "--classes", "Tuxedo", "--out", str(tmp_path)]) == 2
     assert "Unknown garment type" in capsys.readouterr().err

@@ -456,7 +456,7 @@ def test_pipeline_falls_back_to_grabcut_without_the_segmenter(tmp_path):
     pipeline = Pipeline.from_checkpoints(tmp_path)  # an empty folder: no model loads
     assert pipeline.segmenter is None and "GrabCut" in pipeline.notices["mask"]
     assert pipeline.status()["mask"].startswith("unavailable") and pipeline.mask_version == mask_version(None)
-    mask = pipeline.auto_mask(draw_garment())
+    mask = pipeline.auto_mask(draw_garment()).mask
     assert np.array_equal(mask > 0.5, garment_mask(draw_garment()) > 0.5)
 
 
@@ -470,7 +470,7 @@ def test_shipped_pipeline_uses_the_segmenter_and_says_where_it_runs():
     assert pipeline.mask_version == pipeline.segmenter.mask_version != mask_version(None)
     assert "+grown-2:" in pipeline.mask_version
     photo, _, paper = _on_paper(0)
-    assert (pipeline.auto_mask(photo) > 0.5)[paper].mean() < 0.05
+    assert (pipeline.auto_mask(photo).mask > 0.5)[paper].mean() < 0.05
 
 
 def test_export_names_the_runs_a_fine_tuned_segmenter_started_from(tmp_path):
