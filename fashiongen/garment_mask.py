@@ -44,6 +44,9 @@ the parts colour lost (a sleeve, cuff, sole or panel of the background's colours
 both networks are sure of them (:func:`_grown_back`), and the floor, rug or tile GrabCut joined to
 the garment goes where both are sure it is background (:func:`_sure_background_cut`). Without a model
 (the trend GAN's data view, or a missing model file) the mask is the colour-only GrabCut above.
+
+:func:`automatic_mask` also says when the mask is worth a person's look: no garment was found, or the
+first network is unsure along the mask's outline (:func:`edge_doubt`; about half such masks are wrong).
 """
 
 from __future__ import annotations
