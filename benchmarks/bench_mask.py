@@ -15,7 +15,7 @@ dropped), that carried out to the frame where the garment crosses it (GrabCut al
 until 2026-12-04) and today's (that, less what a GrabCut seeded by the learned segmenter
 leaves out), and writes
 contact sheets to --out (dataset pixels: never commit them): the certain cutouts (check them by
-eye), the composites with the masks, and six audit sheets of 24 val photos each (GrabCut alone
+eye), the composites with the masks, and seven audit sheets of 24 val photos each (GrabCut alone
 | today's): audit-val.png, the set the second pass was tuned on,
 audit-val-2.png, drawn afterwards (the straight-edge rule was tuned on it), audit-val-3.png,
 drawn after that and looked at only once the rules were fixed, and audit-val-4.png, drawn on
@@ -23,7 +23,7 @@ drawn after that and looked at only once the rules were fixed, and audit-val-4.p
 looked at for every candidate since), and audit-val-5.png, drawn in the fourteenth session once the
 network's veto on gap removals was chosen and judged on the held-out fold (not before), and
 audit-val-6.png, drawn in the twenty-third session and judged once on the shipped mask (grown-2), with
-no rule chosen on it.
+no rule chosen on it, and audit-val-7.png, drawn in the thirty-eighth session and judged once the same way.
 With ``--frame`` every composite is one garment larger than the canvas's short side (FRAME_SCALES),
 placed where its random centre puts it, so that the frame cuts most of them as in a close-up photo;
 its truth is the part inside the canvas (added in the twenty-second session, when the growth step
@@ -105,7 +105,7 @@ def current_mask(image: np.ndarray, segmenter_file: str = str(SEGMENTER_FILE), g
 
 
 CURRENT = "current (corrected by the learned segmenter)"
-AUDIT_SEED_OFFSETS = (7, 13, 19, 25, 31)  # audit-val-2 to audit-val-6, one added per round of judging
+AUDIT_SEED_OFFSETS = (7, 13, 19, 25, 31, 37)  # audit-val-2 to audit-val-7, one added per round of judging
 METHODS = {"first release (largest component)": first_release_mask, "one pass (all components)": one_pass_mask,
            "two passes (gaps, lines)": two_pass_mask, "+ straight edges (to the band)": inside_band_mask,
            "+ out to the frame (GrabCut only)": grabcut_only_mask,
