@@ -2,13 +2,15 @@
 
     python benchmarks/mask_candidate.py --candidate runs/segmenter-next.onnx --out runs/candidate-next
     python benchmarks/mask_candidate.py --candidate-grower runs/grower-next.onnx --out runs/candidate-grower
+    python benchmarks/mask_candidate.py --candidate-side 256 --out runs/candidate-side256
 
 Every held-out photo (fold 0 of ``benchmarks/mask_checks.json``, never trained on) has a verdict on
 the shipped mask: the ones listed in ``benchmarks/mask_checks_learned_heldout.json`` (judged by eye on
 that mask, its digest checked here), the others right (GrabCut right, the shipped mask within IoU 0.98
 of it; see that file's ``about``). The candidate's app mask (the whole pipeline, only the network
 swapped: the segmenter with ``--candidate``, the growth step's second network with ``--candidate-grower``,
-or both) is compared with the shipped one on each photo:
+or both; ``--candidate-side``: the segmenter run at another size) is compared with the shipped one on each
+photo:
 
 - right masks it moves (IoU with the shipped mask below ``--moved``): each may be broken;
 - wrong masks it moves: each may be fixed;
@@ -51,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidate", default="", help="the candidate segmenter's ONNX file ('': the shipped one)")
     parser.add_argument("--candidate-grower", default="",
                         help="the candidate grower's ONNX file, for the candidate's mask only ('': the --grower one)")
+    parser.add_argument("--candidate-side", type=int, default=0,
+                        help="long side the candidate segmenter runs at (0: the side its file names)")
     parser.add_argument("--shipped", default=str(SEGMENTER_FILE))
     parser.add_argument("--grower", default=str(shipped_grower_file() or ""),
                         help="the growth step's second network, for both masks ('' for none; default: the committed one)")
@@ -60,13 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moved", type=float, default=0.98, help="IoU with the shipped mask below which a mask moved")
     parser.add_argument("--out", default="runs/mask-candidate")
     args = parser.parse_args(argv)
-    if not args.candidate and not args.candidate_grower:
-        parser.error("give --candidate, --candidate-grower or both")
+    if not args.candidate and not args.candidate_grower and not args.candidate_side:
+        parser.error("give --candidate, --candidate-grower, --candidate-side or several")
     grower = args.grower or None
     shipped = LearnedSegmenter(args.shipped, grower)
     candidate = LearnedSegmenter(args.candidate or args.shipped, args.candidate_grower or grower)
+    if args.candidate_side:
+        if args.candidate_side % candidate.multiple:
+            parser.error(f"--candidate-side must be a multiple of {candidate.multiple}")
+        candidate.side = args.candidate_side
     roles = (("segmenter", args.candidate), ("grower", args.candidate_grower))
-    candidate_name = " with ".join(f"{role} {path}" for role, path in roles if path)
+    candidate_name = " with ".join(f"{role} {path}" for role, path in roles if path) or "the shipped networks"
+    if args.candidate_side:
+        candidate_name += f", segmenter at {args.candidate_side} px"
     verdict_file = json.loads(Path(args.verdicts).read_text())
     version, judged = verdict_file["mask_version"], verdict_file["checked"]
     if shipped.mask_version != version:

@@ -22,6 +22,9 @@ import numpy as np
 
 SHADING_SIDE = 256        # shading and folds are estimated at this long side (they are smooth by nature)
 FOLD_DISPLACEMENT = 0.012  # largest fold displacement, as a share of the garment's long side
+FOLD_SLOPE = 0.15         # shading slope (Sobel of the smoothed shading at SHADING_SIDE) that gets the
+                          # largest displacement at least: a clear fold in a photo (0.1-0.5 measured);
+                          # fainter slopes (a flat garment's noise) are displaced proportionally less
 SHADING_RANGE = (0.5, 1.3)  # darkest shadow and brightest highlight a print can take
 SHADING_GAIN = 0.6        # share of the measured light variation kept: strong enough for folds, too weak
                           # for an old print's contrast to show through
@@ -84,11 +87,16 @@ def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
     size = (max(8, round(width * scale)), max(8, round(height * scale)))
     small = cv2.resize(garment, size, interpolation=cv2.INTER_AREA)
     weight = (cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.float32)
-    luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     side = max(size)
+    # The background is replaced by the garment's own nearby brightness first: a median over the
+    # outline would mix the background in (a bright rim on a garment laid on white), and that rim
+    # would print as a highlight and push the pattern across the outline as if it were a fold.
+    if weight.any():
+        luma = np.where(weight > 0, luma, _masked_blur(luma, weight, side / 20))
     # The median removes small prints and logos (edges and all); the blurs keep folds and light.
     kernel = max(3, (side // 16) | 1)
-    luma = cv2.medianBlur(luma, kernel).astype(np.float32) / 255.0 + 1e-3
+    luma = cv2.medianBlur(np.clip(luma, 0, 255).astype(np.uint8), kernel).astype(np.float32) / 255.0 + 1e-3
     fine = _masked_blur(luma, weight, max(1.0, side / 160))
     coarse = _masked_blur(luma, weight, side / 10)
     mean = float((fine * weight).sum() / max(weight.sum(), 1.0)) if weight.any() else float(fine.mean())
@@ -96,11 +104,14 @@ def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
     shading = fine / coarse * np.sqrt(coarse / mean)
     shading = np.clip(1.0 + SHADING_GAIN * (shading - 1.0), *SHADING_RANGE).astype(np.float32)
     shading = np.where(weight > 0, shading, 1.0).astype(np.float32)
-    smooth = cv2.GaussianBlur(shading, (0, 0), max(1.0, side / 100))
+    # Folds come from the shading inside the garment only: a plain blur would see the step from the
+    # garment's shading to the background's 1.0 as the steepest "fold" of all, displace the print
+    # across the outline and smear it into streaks there.
+    smooth = _masked_blur(shading, weight, max(1.0, side / 100))
     gradient = np.stack([cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)], -1)
-    peak = float(np.percentile(np.linalg.norm(gradient, axis=-1), 99))
-    limit = FOLD_DISPLACEMENT * max(height, width)
-    displacement = gradient / peak * limit if peak > 1e-3 else np.zeros_like(gradient)
+    magnitude = np.linalg.norm(gradient, axis=-1)
+    peak = max(float(np.percentile(magnitude[weight > 0] if weight.any() else magnitude, 99)), FOLD_SLOPE)
+    displacement = gradient / peak * (FOLD_DISPLACEMENT * max(height, width))
     shading = cv2.resize(shading, (width, height), interpolation=cv2.INTER_LINEAR)
     displacement = cv2.resize(displacement, (width, height), interpolation=cv2.INTER_LINEAR)
     return shading, displacement.astype(np.float32)

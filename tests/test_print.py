@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fashiongen.errors import InputError
-from fashiongen.fabric_print import is_seamless, print_on_garment, seamless_tile
+from fashiongen.fabric_print import FOLD_DISPLACEMENT, garment_shading, is_seamless, print_on_garment, seamless_tile
 from fashiongen.patterns import PatternSpec
 from fashiongen.pipeline import Pipeline, RestyleRequest, library_tile
 
@@ -64,6 +64,41 @@ def test_shading_ramp_survives():
     profile = out[40:120, 30:170].mean(axis=(0, 2))
     assert np.corrcoef(profile, ramp[0, 30:170])[0, 1] > 0.95  # darker left, lighter right, as the garment was
     assert profile[-1] - profile[0] > 40
+
+
+def _folded_garment(height: int = 240, width: int = 240, amplitude: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """A garment with two soft vertical folds (brightness varying across it) on white."""
+    garment = np.full((height, width, 3), 255, np.uint8)
+    mask = np.zeros((height, width), np.float32)
+    mask[40:200, 40:200] = 1.0
+    x = np.arange(width, dtype=np.float32)
+    folds = 120 + amplitude * np.sin((x - 40) / 160 * 2 * np.pi)  # darker and lighter bands across the garment
+    garment[40:200, 40:200] = np.clip(folds[40:200], 0, 255).astype(np.uint8)[None, :, None]
+    return garment, mask
+
+
+def test_folds_are_not_pushed_across_the_outline():
+    # The print follows the folds inside the garment; the step from the garment's shading to the
+    # background's must not count as a fold (it smeared the print into streaks along the outline).
+    garment, mask = _folded_garment()
+    _, displacement = garment_shading(garment, mask)
+    size = np.linalg.norm(displacement, axis=-1)
+    interior = size[60:180, 60:180].max()
+    rim = np.concatenate([size[40:200, 40:43].ravel(), size[40:200, 197:200].ravel(),
+                          size[40:43, 40:200].ravel(), size[197:200, 40:200].ravel()])
+    assert interior > 0.3 * FOLD_DISPLACEMENT * 240  # the folds do displace the print
+    assert rim.max() <= 1.1 * interior
+
+
+def test_a_flat_garment_is_printed_flat():
+    # Faint noise is no fold: the largest displacement is for clear folds, not for whatever slope
+    # a flat garment happens to have. And the white around it does not light its rim.
+    garment, mask = _folded_garment(amplitude=0.0)
+    noise = np.random.default_rng(0).normal(0, 2.0, garment.shape[:2])
+    garment[40:200, 40:200] = np.clip(garment[40:200, 40:200] + noise[40:200, 40:200, None], 0, 255).astype(np.uint8)
+    shading, displacement = garment_shading(garment, mask)
+    assert np.linalg.norm(displacement, axis=-1).max() < 0.25 * FOLD_DISPLACEMENT * 240
+    assert np.abs(shading[mask > 0] - 1.0).max() < 0.05
 
 
 def test_odd_sizes_and_a_one_pixel_mask_do_not_crash():
