@@ -185,6 +185,22 @@ def test_sure_background_cut_takes_a_strip_only_where_both_networks_call_it_back
     assert np.array_equal(_sure_background_cut(mask, first, second, DEFAULT_RULES), mask)
 
 
+def test_colour_stands_when_only_the_first_network_took_it_away():
+    from fashiongen.garment_mask import DEFAULT_RULES, _colour_kept_when_outvoted
+    colour = np.zeros((100, 100), np.uint8)
+    colour[20:80, 25:75] = 1                       # a skirt colour found whole
+    collapsed = np.zeros_like(colour)
+    collapsed[40:45, 40:45] = 1                     # the corrected mask kept a speck of it
+    second = colour.astype(np.float32) * 0.9        # the second network sees the skirt too
+    assert np.array_equal(_colour_kept_when_outvoted(colour, collapsed, second, DEFAULT_RULES), colour)
+    blanket = np.zeros_like(second)
+    blanket[40:70, 40:60] = 0.9                     # it sees a smaller garment: colour's mask was the blanket
+    assert np.array_equal(_colour_kept_when_outvoted(colour, collapsed, blanket, DEFAULT_RULES), collapsed)
+    most = colour.copy()
+    most[20:40] = 0                                 # two thirds kept: the corrections stand
+    assert np.array_equal(_colour_kept_when_outvoted(colour, most, second, DEFAULT_RULES), most)
+
+
 def test_the_app_mask_grows_with_a_second_network_and_says_so_in_its_version(tmp_path):
     from fashiongen.devtools import draw_garment
     from fashiongen.garment_mask import garment_mask, mask_version
@@ -197,7 +213,7 @@ def test_the_app_mask_grows_with_a_second_network_and_says_so_in_its_version(tmp
     assert alone.segmenter.grower is not None and "mask" not in alone.notices
     plain = LearnedSegmenter(tmp_path / SEGMENTER_MODEL)
     assert alone.mask_version.startswith(plain.mask_version + "+grown-2:") and mask_version(plain) == plain.mask_version
-    assert "+cut-1:" in alone.mask_version
+    assert "+cut-1:" in alone.mask_version and "+kept-1:" in alone.mask_version
     assert garment_mask(draw_garment(), segmenter=alone.segmenter).shape == (260, 200)
     # Without the grower's file the learned mask still runs, and the status says what is missing.
     (tmp_path / GROWER_MODEL).unlink()
@@ -219,3 +235,20 @@ def test_the_committed_grower_matches_its_pytorch_checkpoint():
         expected = torch.sigmoid(model(torch.from_numpy(image))).numpy()
     got = grower.model.run(image=image)["garment"]
     assert np.abs(got - expected).max() < 1e-4 and grower.multiple == 32 and grower.side == 192
+
+
+def test_the_apps_skirt_example_keeps_its_mask_uploaded_at_another_size():
+    # The first network does not see this flat design and, at 300 px, took 99 % of colour's mask away.
+    from pathlib import Path
+
+    import cv2
+    from PIL import Image
+
+    from fashiongen.garment_mask import automatic_mask, shipped_segmenter
+
+    root = Path(__file__).resolve().parent.parent
+    skirt = np.asarray(Image.open(root / "examples" / "garment-3-skirt-seed3.png").convert("RGB"))
+    segmenter = shipped_segmenter()
+    for side in (256, 300):
+        upload = cv2.resize(skirt, (side, side), interpolation=cv2.INTER_CUBIC)
+        assert automatic_mask(upload, segmenter=segmenter).mask.mean() > 0.6
