@@ -29,6 +29,11 @@ SHADING_RANGE = (0.5, 1.3)  # darkest shadow and brightest highlight a print can
 SHADING_GAIN = 0.6        # share of the measured light variation kept: strong enough for folds, too weak
                           # for an old print's contrast to show through
 SEAM_TOLERANCE = 2.0      # edges differing this much more than neighbouring pixels get a mirrored tiling
+PRINT_EDGE = 0.1          # a step in log luminance steeper than this per pixel (at SHADING_SIDE) is a print's
+                          # edge, not light: folds and shadows change brightness more gently
+PRINT_CHROMA_EDGE = 4.0   # so is a step in colour (Lab a*, b*) larger than this per pixel: light changes
+                          # brightness, a print changes colour
+PRINT_MEDIAN = 5          # steps are read after a median filter this wide (pixels at SHADING_SIDE)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,69 @@ def _masked_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.nda
     return np.where(norm > 1e-4, blurred / np.maximum(norm, 1e-4), values)
 
 
+def _poisson(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """The (H, W) field whose forward differences best match ``gx``, ``gy`` (least squares, mean 0).
+
+    Solves the Poisson equation with Neumann borders by FFT on the mirrored field (a DCT)."""
+    height, width = gx.shape
+    divergence = gx.copy()
+    divergence[:, 1:] -= gx[:, :-1]
+    divergence += gy
+    divergence[1:] -= gy[:-1]
+    mirrored = np.concatenate([divergence, divergence[:, ::-1]], axis=1)
+    mirrored = np.concatenate([mirrored, mirrored[::-1]], axis=0)
+    fy = np.fft.fftfreq(2 * height)[:, None]
+    fx = np.fft.rfftfreq(2 * width)[None, :]
+    eigen = 2 * np.cos(2 * np.pi * fx) + 2 * np.cos(2 * np.pi * fy) - 4
+    eigen[0, 0] = 1.0
+    spectrum = np.fft.rfft2(mirrored) / eigen
+    spectrum[0, 0] = 0.0
+    return np.fft.irfft2(spectrum, s=mirrored.shape)[:height, :width].astype(np.float32)
+
+
+def _without_print(small: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """(h, w) luminance 0..255 of a (h, w, 3) uint8 RGB garment with its print taken out (Retinex).
+
+    Light changes brightness gently and keeps colours; a print, a logo or a two-tone panel changes
+    them at a sharp edge. So the steps in log luminance steeper than ``PRINT_EDGE``, and those where
+    the colour changes by more than ``PRINT_CHROMA_EDGE``, are set to zero, and the luminance is
+    rebuilt from the steps left: one smooth field, the old print's regions at one level. Steps that
+    leave the garment (``weight`` (h, w), 1 on it) are dropped too, so the background adds nothing.
+    """
+    # Steps are read on the garment median-filtered: the weave of denim or knit is steep at this size
+    # but it is not a print, and a median keeps a print's edge as sharp as it was.
+    filtered = cv2.medianBlur(small, PRINT_MEDIAN)
+    lab = cv2.cvtColor(filtered, cv2.COLOR_RGB2LAB).astype(np.float32)
+    log_luma = np.log(cv2.cvtColor(filtered, cv2.COLOR_RGB2GRAY).astype(np.float32) + 8.0)  # the offset keeps
+    # camera noise in black cloth from reading as steps
+
+    def steps(values: np.ndarray, axis: int) -> np.ndarray:
+        step = np.zeros_like(values)
+        if axis == 1:
+            step[:, :-1] = values[:, 1:] - values[:, :-1]
+        else:
+            step[:-1] = values[1:] - values[:-1]
+        return step
+
+    inside = weight > 0
+    kept = []
+    for axis in (1, 0):
+        step = steps(log_luma, axis)
+        chroma = np.sqrt(steps(lab[..., 1], axis) ** 2 + steps(lab[..., 2], axis) ** 2)
+        both_inside = inside & np.roll(inside, -1, axis=axis)  # the step stays on the garment
+        if axis == 1:
+            both_inside[:, -1] = False
+        else:
+            both_inside[-1] = False
+        # An edge is a few pixels wide; its gentler flanks go with it, or each would leave a faint step.
+        edge = cv2.dilate(((np.abs(step) > PRINT_EDGE) | (chroma > PRINT_CHROMA_EDGE)).astype(np.uint8),
+                          np.ones((3, 3), np.uint8)).astype(bool)
+        kept.append(np.where(both_inside & ~edge, step, 0.0).astype(np.float32))
+    rebuilt = _poisson(*kept)
+    level = float(np.median(log_luma[inside] - rebuilt[inside])) if inside.any() else 0.0
+    return np.clip(np.exp(rebuilt + level) - 8.0, 0.0, 255.0).astype(np.float32)
+
+
 def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shading and fold displacement of a garment, at the garment's size.
 
@@ -87,7 +155,7 @@ def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
     size = (max(8, round(width * scale)), max(8, round(height * scale)))
     small = cv2.resize(garment, size, interpolation=cv2.INTER_AREA)
     weight = (cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.float32)
-    luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    luma = _without_print(small, weight) if weight.any() else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     side = max(size)
     # The background is replaced by the garment's own nearby brightness first: a median over the
     # outline would mix the background in (a bright rim on a garment laid on white), and that rim

@@ -101,6 +101,28 @@ def test_a_flat_garment_is_printed_flat():
     assert np.abs(shading[mask > 0] - 1.0).max() < 0.05
 
 
+def test_the_old_print_does_not_show_through():
+    # A striped, logo-printed tee with one soft fold: the shading follows the fold, not the print.
+    height, width = 240, 240
+    mask = np.zeros((height, width), np.float32)
+    mask[30:210, 30:210] = 1.0
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    fold = 1.0 - 0.35 * np.exp(-((x - 120) / 30) ** 2)                     # a darker valley down the middle
+    albedo = np.where((y // 12) % 2 == 0, 60.0, 170.0)                     # dark and light stripes
+    albedo[90:130, 60:110] = 240.0                                          # a white logo
+    garment = np.full((height, width, 3), 235, np.uint8)
+    inside = mask > 0
+    garment[inside] = np.clip(albedo * fold, 0, 255)[inside][:, None].astype(np.uint8)
+    garment[inside, 0] = np.clip(garment[inside, 0].astype(int) + 20, 0, 255)  # a red tint (the logo is white)
+    garment[90:130, 60:110] = np.clip(240 * fold[90:130, 60:110], 0, 255)[..., None].astype(np.uint8)
+    shading, _ = garment_shading(garment, mask)
+    core = np.zeros_like(inside)
+    core[40:200, 40:200] = True
+    follows_fold = np.corrcoef(shading[core], fold[core])[0, 1]
+    follows_print = abs(np.corrcoef(shading[core], albedo[core])[0, 1])
+    assert follows_fold > 0.8 and follows_print < 0.2
+
+
 def test_odd_sizes_and_a_one_pixel_mask_do_not_crash():
     rng = np.random.default_rng(0)
     garment = rng.integers(0, 255, (33, 17, 3), dtype=np.uint8)
