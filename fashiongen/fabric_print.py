@@ -6,9 +6,11 @@ a painting of it. So the pattern is
 1. tiled across the garment (mirrored where its edges do not meet seamlessly), ``repeats``
    copies across the garment's width, rotated by ``angle``;
 2. bent along the folds: displaced by the gradient of the garment's smoothed shading;
-3. lit like the garment: multiplied by the garment's own shading (folds, shadows, highlights),
-   estimated from a median-filtered, blurred luminance divided by its coarse average and
-   compressed (``SHADING_GAIN``), so the garment's original colour and prints do not show through;
+3. lit like the garment: multiplied by the garment's own shading (folds, shadows, highlights).
+   The old print is taken out first (:func:`_without_print`: its sharp edges and colour changes are
+   dropped and the luminance rebuilt from the gentle steps light makes), then the luminance is
+   median-filtered, blurred, divided by its coarse average and compressed (``SHADING_GAIN``), so the
+   garment's original colour and prints do not show through;
 4. laid inside the garment mask only, feathered inwards: pixels outside the mask are unchanged.
 """
 
