@@ -31,10 +31,12 @@ SHADING_RANGE = (0.5, 1.3)  # darkest shadow and brightest highlight a print can
 SHADING_GAIN = 0.6        # share of the measured light variation kept: strong enough for folds, too weak
                           # for an old print's contrast to show through
 SEAM_TOLERANCE = 2.0      # edges differing this much more than neighbouring pixels get a mirrored tiling
-PRINT_EDGE = 0.1          # a step in log luminance steeper than this per pixel (at SHADING_SIDE) is a print's
+PRINT_EDGE = 0.3          # a step in log luminance steeper than this per pixel (at SHADING_SIDE) is a print's
                           # edge, not light: folds and shadows change brightness more gently
-PRINT_CHROMA_EDGE = 4.0   # so is a step in colour (Lab a*, b*) larger than this per pixel: light changes
-                          # brightness, a print changes colour
+PRINT_CHROMA_EDGE = 0.04  # so is a step in chromaticity (a channel's share of R + G + B) larger than this
+                          # per pixel: light changes brightness, a print changes colour
+PRINT_DARK = 30.0         # grey levels added before the log and the shares (dark cloth's folds and noise
+                          # are steep in log terms)
 PRINT_MEDIAN = 5          # steps are read after a median filter this wide (pixels at SHADING_SIDE)
 
 
@@ -111,9 +113,12 @@ def _without_print(small: np.ndarray, weight: np.ndarray) -> np.ndarray:
     # Steps are read on the garment median-filtered: the weave of denim or knit is steep at this size
     # but it is not a print, and a median keeps a print's edge as sharp as it was.
     filtered = cv2.medianBlur(small, PRINT_MEDIAN)
-    lab = cv2.cvtColor(filtered, cv2.COLOR_RGB2LAB).astype(np.float32)
-    log_luma = np.log(cv2.cvtColor(filtered, cv2.COLOR_RGB2GRAY).astype(np.float32) + 8.0)  # the offset keeps
-    # camera noise in black cloth from reading as steps
+    # Chromaticity (each channel's share of the sum) does not change when light dims or brightens a
+    # colour, as a fold's shadow does; it changes at a print's edge between two colours.
+    rgb = filtered.astype(np.float32) + PRINT_DARK
+    chromaticity = rgb[..., :2] / rgb.sum(axis=-1, keepdims=True)
+    # The offset keeps folds and camera noise in dark cloth from reading as steep steps.
+    log_luma = np.log(cv2.cvtColor(filtered, cv2.COLOR_RGB2GRAY).astype(np.float32) + PRINT_DARK)
 
     def steps(values: np.ndarray, axis: int) -> np.ndarray:
         step = np.zeros_like(values)
@@ -127,7 +132,7 @@ def _without_print(small: np.ndarray, weight: np.ndarray) -> np.ndarray:
     kept = []
     for axis in (1, 0):
         step = steps(log_luma, axis)
-        chroma = np.sqrt(steps(lab[..., 1], axis) ** 2 + steps(lab[..., 2], axis) ** 2)
+        chroma = np.sqrt(steps(chromaticity[..., 0], axis) ** 2 + steps(chromaticity[..., 1], axis) ** 2)
         both_inside = inside & np.roll(inside, -1, axis=axis)  # the step stays on the garment
         if axis == 1:
             both_inside[:, -1] = False
@@ -139,7 +144,7 @@ def _without_print(small: np.ndarray, weight: np.ndarray) -> np.ndarray:
         kept.append(np.where(both_inside & ~edge, step, 0.0).astype(np.float32))
     rebuilt = _poisson(*kept)
     level = float(np.median(log_luma[inside] - rebuilt[inside])) if inside.any() else 0.0
-    return np.clip(np.exp(rebuilt + level) - 8.0, 0.0, 255.0).astype(np.float32)
+    return np.clip(np.exp(rebuilt + level) - PRINT_DARK, 0.0, 255.0).astype(np.float32)
 
 
 def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
