@@ -8,7 +8,9 @@ Quality, per pair, then averaged:
 - pattern distance: Gram distance (relu1_2..relu4_3) between the output's masked region and the
   pattern laid flat at the scale print mode used, over the same region (lower is better);
 - fabric kept: correlation inside the mask of the input's low-pass luminance (its shading) with
-  the output's, after dividing out the laid pattern's own luminance for print mode (higher is better);
+  the output's, after dividing out the laid pattern's own luminance for print mode (higher is better;
+  the input's luminance includes its old print, which print mode takes out on purpose, so on printed
+  garments this falls by design: README, thirty-ninth session);
 - background kept: mean absolute change where the mask is 0, 0-255 (lower is better).
 Latency: medians at 512 and 1024 px, all methods in this one process, interleaved.
 The contact sheet (garment | pattern | print | artistic | peer) shows dataset photos: keep it
