@@ -22,6 +22,9 @@ import cv2
 import numpy as np
 
 
+PRINT_VERSION = "print-3"  # names what print_on_garment draws; bump it whenever its output changes, so a
+                          # restyle recipe from another version is refused rather than reproduced differently
+                          # (print-3: the old print taken out of the shading, folds read inside the garment only)
 SHADING_SIDE = 256        # shading and folds are estimated at this long side (they are smooth by nature)
 FOLD_DISPLACEMENT = 0.012  # largest fold displacement, as a share of the garment's long side
 FOLD_SLOPE = 0.15         # shading slope (Sobel of the smoothed shading at SHADING_SIDE) that gets the

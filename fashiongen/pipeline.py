@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from fashiongen.errors import InputError, ModelUnavailable
-from fashiongen.fabric_print import placement, print_on_garment
+from fashiongen.fabric_print import PRINT_VERSION, placement, print_on_garment
 from fashiongen.garment_mask import AutoMask, LearnedSegmenter, automatic_mask, mask_version
 from fashiongen.images import long_side_size, resize
 from fashiongen.limits import (DEFAULT_DESIGNS, DEFAULT_MORPH_STEPS, DEFAULT_OUTPUT_SIDE, DEFAULT_PATTERN_SCALE,
@@ -248,6 +248,8 @@ class Pipeline:
         if request.mode == "artistic":
             model = self._style().model
             recipe["model"] = {"file": model.path.name, "sha256": model.sha256}
+        else:
+            recipe["print"] = PRINT_VERSION
         return recipe
 
     def reproduce_restyle(self, recipe: dict, garment: np.ndarray, pattern: np.ndarray | None = None,
@@ -262,6 +264,9 @@ class Pipeline:
             raise InputError("This recipe is a trend design, not a restyle; reproduce it without uploads.")
         if recipe["mode"] == "artistic":
             _check_model(recipe, self._style().model)
+        elif recipe["mode"] == "print" and recipe.get("print") != PRINT_VERSION:
+            raise InputError("This restyle was made with an earlier version of print mode, so it would not come out "
+                             "the same here. Restyle the garment again with the recipe's settings.")
         if sha256_pixels(garment) != recipe["garment_sha256"]:
             raise InputError("This garment photo is not the one the recipe was made from (its pixels differ).")
         if "library" in recipe["pattern"]:

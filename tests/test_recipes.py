@@ -89,6 +89,22 @@ def test_restyle_round_trip_and_input_checks(handlers, tmp_path):
     assert dataclasses.is_dataclass(PatternSpec("tartan"))
 
 
+def test_a_print_made_by_an_earlier_print_mode_is_refused(handlers, tmp_path):
+    from fashiongen.fabric_print import PRINT_VERSION
+
+    garment_path = tmp_path / "g.png"
+    Image.fromarray(draw_garment()).save(garment_path)
+    made = handlers.stylize(str(garment_path), None, 0.9, output_size=160, mode="print", library_pattern="tartan")
+    recipe = read_recipe(made)
+    assert recipe["print"] == PRINT_VERSION
+    again, _ = handlers.reproduce(made, str(garment_path))
+    assert np.array_equal(_pixels(again), _pixels(made))  # the same version reproduces to the pixel
+    older = tmp_path / "older.png"  # recipes from before print mode was versioned carry no "print"
+    older.write_bytes(png_with_recipe(_pixels(made), {k: v for k, v in recipe.items() if k != "print"}))
+    with pytest.raises(InputError, match="earlier version of print mode"):
+        handlers.reproduce(str(older), str(garment_path))
+
+
 def test_restyle_with_another_automatic_mask_version_is_refused(handlers, tmp_path):
     from fashiongen.garment_mask import MASK_VERSION
 
