@@ -165,13 +165,15 @@ def garment_shading(garment: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
     size = (max(8, round(width * scale)), max(8, round(height * scale)))
     small = cv2.resize(garment, size, interpolation=cv2.INTER_AREA)
     weight = (cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.float32)
-    luma = _without_print(small, weight) if weight.any() else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     side = max(size)
-    # The background is replaced by the garment's own nearby brightness first: a median over the
-    # outline would mix the background in (a bright rim on a garment laid on white), and that rim
-    # would print as a highlight and push the pattern across the outline as if it were a fold.
     if weight.any():
+        luma = _without_print(small, weight)
+        # The background is replaced by the garment's own nearby brightness first: a median over the
+        # outline would mix the background in (a bright rim on a garment laid on white), and that rim
+        # would print as a highlight and push the pattern across the outline as if it were a fold.
         luma = np.where(weight > 0, luma, _masked_blur(luma, weight, side / 20))
+    else:
+        luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     # The median removes small prints and logos (edges and all); the blurs keep folds and light.
     kernel = max(3, (side // 16) | 1)
     luma = cv2.medianBlur(np.clip(luma, 0, 255).astype(np.uint8), kernel).astype(np.float32) / 255.0 + 1e-3
