@@ -15,7 +15,10 @@ above ``DOUBT_RULES.threshold``). Two sets of photos whose shipped mask was judg
   longer reproduces is left out and counted).
 
 Printed per set and verdict: photos, how many the warning flags, and the ranking quality of the signal
-(AUC: the chance a wrong mask scores above a right one). No photo pixels are written.
+(AUC: the chance a wrong mask scores above a right one). Then the same on 75 designs of the shipped trend
+model and the app's 4 example garments, all on white, judged by eye
+(``benchmarks/mask_checks_designs.json``), beside what the first network alone would flag there (on white
+the second network judges the outline: ``DoubtRules``). No photo pixels are written.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fashiongen.garment_mask import DOUBT_RULES, automatic_mask, shipped_segmenter
+from fashiongen.garment_mask import DOUBT_RULES, DoubtRules, automatic_mask, shipped_segmenter
+from fashiongen.images import load_image
 from fashiongen.metrics.mask_verdicts import mask_digest, work_photo
 from mask_candidate import held_out_verdicts
 
+ROOT = Path(__file__).resolve().parent.parent
 _SEGMENTER = None
 
 
@@ -48,19 +53,51 @@ def train_verdicts(shipped_train: Path, teacher_checks: Path) -> dict[str, str]:
     return verdicts
 
 
-def _signal(job: tuple[str, str, str | None]) -> tuple[str, float | None, bool]:
+def _signal(job: tuple[str, str, str | None]) -> tuple[str, float | None, bool, bool]:
     """(photo path, name, digest judged or None) -> (name, edge doubt or None when no garment was found,
-    whether the mask made is the one judged)."""
+    whether the mask made is the one judged, whether the warning fires)."""
     global _SEGMENTER
     if _SEGMENTER is None:
         _SEGMENTER = shipped_segmenter()
     path, name, judged_digest = job
     photo = work_photo(Path(path))
     if photo is None:
-        return name, None, False
+        return name, None, False, False
     found = automatic_mask(photo, segmenter=_SEGMENTER)
     reproduces = judged_digest is None or mask_digest(found.mask) == judged_digest
-    return name, found.edge_doubt, reproduces
+    return name, found.edge_doubt, reproduces, found.warning is not None
+
+
+def design_report(verdicts_file: Path) -> None:
+    """The warning on the trend model's designs and the app's examples (white backgrounds), judged by eye,
+    beside what the first network alone would flag there."""
+    from fashiongen.pipeline import Pipeline
+    from fashiongen.trends import enlarge
+
+    judged = json.loads(verdicts_file.read_text())
+    pipeline = Pipeline.from_checkpoints()
+    if pipeline.sampler.model.sha256 != judged["trend_model_sha256"]:
+        print(f"\n{verdicts_file} judged another trend model's designs: skipped")
+        return
+    pictures = {}
+    for name in judged["checked"]:
+        label, seed = name.rsplit("-", 1)
+        pictures[name] = enlarge(pipeline.sampler.sample([label], 1, int(seed))[0].image, judged["side"])
+    for name in judged["examples"]:
+        pictures[name] = load_image(ROOT / "examples" / name)
+    verdicts = {**judged["checked"], **judged["examples"]}
+    first_only = DoubtRules(white_share=2.0)  # never "on white": the first network judges every outline
+    counts = {}
+    for name, picture in pictures.items():
+        verdict = verdicts[name] if isinstance(verdicts[name], str) else verdicts[name]["verdict"]
+        row = counts.setdefault(verdict, [0, 0, 0])
+        row[0] += 1
+        row[1] += automatic_mask(picture, segmenter=pipeline.segmenter).warning is not None
+        row[2] += automatic_mask(picture, segmenter=pipeline.segmenter, doubt=first_only).warning is not None
+    print(f"\n{'designs':<10}{'verdict':<9}{'designs':>8}{'flagged':>9}{'by the first network alone':>28}")
+    for verdict in ("right", "slight", "wrong"):
+        total, flagged, first = counts.get(verdict, [0, 0, 0])
+        print(f"{'designs':<10}{verdict:<9}{total:>8}{flagged:>9}{first:>28}")
 
 
 def auc(wrong: np.ndarray, right: np.ndarray) -> float:
@@ -78,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verdicts", default="benchmarks/mask_checks_learned_heldout.json")
     parser.add_argument("--shipped-train", default="benchmarks/mask_checks_shipped_train.json")
     parser.add_argument("--teacher-checks", default="benchmarks/teacher_label_checks.json")
+    parser.add_argument("--designs", default="benchmarks/mask_checks_designs.json",
+                        help="verdicts on the trend model's designs and the app's examples")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     judged_file = json.loads(Path(args.verdicts).read_text())
@@ -92,22 +131,24 @@ def main(argv: list[str] | None = None) -> int:
             jobs = [(str(images / name), name, judged_file["checked"].get(name, {}).get("mask_sha256")
                      if name_set == "held-out" else None) for name in sorted(verdicts)]
             results[name_set] = list(pool.map(_signal, jobs, chunksize=8))
-    threshold = DOUBT_RULES.threshold
-    print(f"\nedge doubt > {threshold} flags the mask (band {DOUBT_RULES.band} px at the work size)")
+    print(f"\nthe warning fires where no garment was found or the edge doubt (band {DOUBT_RULES.band} px at the work "
+          f"size) is above {DOUBT_RULES.threshold} (the first network's; the second's above "
+          f"{DOUBT_RULES.white_threshold} on a white background)")
     print(f"{'set':<10}{'verdict':<9}{'photos':>8}{'flagged':>9}{'share':>8}{'of them no garment':>20}")
     for name_set, rows in results.items():
         verdicts = sets[name_set]
-        kept = [(name, value) for name, value, reproduces in rows if reproduces]
+        kept = [(name, value, warned) for name, value, reproduces, warned in rows if reproduces]
         values = {}
         for verdict in ("right", "wrong"):
-            signal = [value for name, value in kept if verdicts[name] == verdict]
-            values[verdict] = np.array([value for value in signal if value is not None])
-            no_garment = sum(value is None for value in signal)  # warned too: "no garment was found"
-            flagged = int((values[verdict] > threshold).sum()) + no_garment
-            print(f"{name_set:<10}{verdict:<9}{len(signal):>8}{flagged:>9}{flagged / max(1, len(signal)):>8.1%}"
+            judged = [(value, warned) for name, value, warned in kept if verdicts[name] == verdict]
+            values[verdict] = np.array([value for value, _ in judged if value is not None])
+            no_garment = sum(value is None for value, _ in judged)  # warned too: "no garment was found"
+            flagged = sum(warned for _, warned in judged)
+            print(f"{name_set:<10}{verdict:<9}{len(judged):>8}{flagged:>9}{flagged / max(1, len(judged)):>8.1%}"
                   f"{no_garment:>20}")
         print(f"{name_set:<10}AUC {auc(values['wrong'], values['right']):.3f}; 80th percentile over right masks "
               f"{np.quantile(values['right'], 0.8):.3f}; {len(rows) - len(kept)} judged masks no longer reproduce")
+    design_report(Path(args.designs))
     return 0
 
 

@@ -46,7 +46,8 @@ the garment goes where both are sure it is background (:func:`_sure_background_c
 (the trend GAN's data view, or a missing model file) the mask is the colour-only GrabCut above.
 
 :func:`automatic_mask` also says when the mask is worth a person's look: no garment was found, or the
-first network is unsure along the mask's outline (:func:`edge_doubt`; about half such masks are wrong).
+first network is unsure along the mask's outline (:func:`edge_doubt`; about half such masks are wrong;
+on a white background the second network judges it, :class:`DoubtRules`).
 """
 
 from __future__ import annotations
@@ -711,10 +712,17 @@ def colour_mask(small: np.ndarray, rules: MaskRules = DEFAULT_RULES, probability
     return mask
 
 
-def _work_mask(image: np.ndarray, rules: MaskRules, segmenter: LearnedSegmenter | None
-               ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(H, W, 3) uint8 RGB -> the mask at the work size ((h, w) uint8 {0, 1}, long side at most
-    WORK_SIDE) and the first network's (h, w) probability there (None without ``segmenter``).
+@dataclass(frozen=True)
+class _WorkMask:
+    """The mask at the work size and what made it (all (h, w), long side at most WORK_SIDE)."""
+    small: np.ndarray                 # the work image, uint8 RGB (h, w, 3)
+    mask: np.ndarray                  # uint8 {0, 1}
+    probability: np.ndarray | None    # the first network's, float32 in [0, 1]; None without a segmenter
+    second: np.ndarray | None         # the grower's, float32 in [0, 1]; None without one
+
+
+def _work_mask(image: np.ndarray, rules: MaskRules, segmenter: LearnedSegmenter | None) -> _WorkMask:
+    """(H, W, 3) uint8 RGB -> the mask at the work size and both networks' probabilities there.
 
     Raises:
         GarmentNotFound: as :func:`segment_garment`.
@@ -724,14 +732,14 @@ def _work_mask(image: np.ndarray, rules: MaskRules, segmenter: LearnedSegmenter 
     small = resize(image, (max(8, round(width * scale)), max(8, round(height * scale))))
     probability = None if segmenter is None else segmenter.probability(small)
     colour = colour_mask(small, rules, probability)
-    mask = colour
+    mask, second = colour, None
     if probability is not None:
         mask = _learned_corrections(small, colour, probability, rules)
         if segmenter.grower is not None:
             second = segmenter.grower.probability(small)
             mask = _sure_background_cut(_grown_back(mask, probability, second), probability, second, rules)
             mask = _colour_kept_when_outvoted(colour, mask, second, rules)
-    return mask, probability
+    return _WorkMask(small, mask, probability, second)
 
 
 def _full_size(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -753,8 +761,7 @@ def segment_garment(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
         GarmentNotFound: no plausible garment (uniform photo, mask too small or too large, or
             hugging the frame).
     """
-    mask, _ = _work_mask(image, rules, segmenter)
-    return _full_size(mask, image.shape[:2])
+    return _full_size(_work_mask(image, rules, segmenter).mask, image.shape[:2])
 
 
 def garment_mask(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
@@ -779,12 +786,31 @@ class DoubtRules:
     signal over 412 train photos whose shipped mask was judged right by eye (mostly hard kinds: shoes,
     jackets of the background's colours); on the 325 held-out photos, judged by eye and never trained
     on, it flags 17 of the 38 wrong masks and 15 of the 287 right ones (``benchmarks/mask_doubt.py``).
+
+    On a white background (at least ``white_share`` of the border band at least ``white_level`` in every
+    channel: the trend model's designs, product shots) the second network judges the outline instead,
+    against ``white_threshold``, chosen by the same rule (the 80th percentile of its signal over the 463
+    train masks judged right). Why: the first network learnt from garments on beds and floors and is
+    unsure along the soft edges of flat designs whose masks are right. On 79 trend designs judged by eye
+    (3 masks wrong, 2 slightly) it flagged 18, the app's skirt and hoodie examples among them; the second
+    network, a salient-object network, flags 9, the same 5 among them. No judged photo has such a border
+    (0 of 941), so the numbers above stand (docs/garment-mask.md, fortieth session).
     """
     band: int = 9
     threshold: float = 0.18
+    white_threshold: float = 0.202
+    white_level: int = 240
+    white_share: float = 0.95
 
 
 DOUBT_RULES = DoubtRules()
+
+
+def on_white(small: np.ndarray, rules: MaskRules = DEFAULT_RULES, doubt: DoubtRules = DOUBT_RULES) -> bool:
+    """True when a (h, w, 3) uint8 RGB work image lies on white: at least ``doubt.white_share`` of its
+    border band (``rules.border``) is at least ``doubt.white_level`` in every channel."""
+    border = small[_border_band(small.shape[:2], rules)]
+    return bool(len(border)) and float((border >= doubt.white_level).all(axis=1).mean()) >= doubt.white_share
 
 
 def edge_doubt(mask: np.ndarray, probability: np.ndarray, rules: DoubtRules = DOUBT_RULES) -> float:
@@ -804,7 +830,7 @@ class AutoMask:
     mask: np.ndarray = field(repr=False)  # (H, W) float32 in [0, 1]; all ones when no garment was found
     edge_doubt: float | None              # :func:`edge_doubt`; None for colour-only GrabCut or no garment
     not_found: str | None = None          # why no plausible garment was found (None: one was)
-    threshold: float = DOUBT_RULES.threshold
+    threshold: float = DOUBT_RULES.threshold  # the network's that judged: white_threshold on white
 
     @property
     def doubtful(self) -> bool:
@@ -825,13 +851,18 @@ class AutoMask:
 def automatic_mask(image: np.ndarray, rules: MaskRules = DEFAULT_RULES,
                    segmenter: LearnedSegmenter | None = None, doubt: DoubtRules = DOUBT_RULES) -> AutoMask:
     """(H, W, 3) uint8 RGB -> :class:`AutoMask`: :func:`garment_mask`'s mask, whether a garment was
-    found (and if not, why), and how unsure the network is along its outline (:func:`edge_doubt`)."""
+    found (and if not, why), and how unsure the first network is along its outline (:func:`edge_doubt`;
+    the second network, against its own threshold, where the photo lies on white: :func:`on_white`)."""
     try:
-        mask, probability = _work_mask(image, rules, segmenter)
+        work = _work_mask(image, rules, segmenter)
     except GarmentNotFound as error:
         return AutoMask(np.ones(image.shape[:2], np.float32), edge_doubt=None, not_found=str(error))
-    doubt_value = None if probability is None else edge_doubt(mask, probability, doubt)
-    return AutoMask(_full_size(mask, image.shape[:2]), doubt_value, threshold=doubt.threshold)
+    full = _full_size(work.mask, image.shape[:2])
+    if work.probability is None:
+        return AutoMask(full, edge_doubt=None)
+    if work.second is not None and on_white(work.small, rules, doubt):  # a design or a product shot
+        return AutoMask(full, edge_doubt(work.mask, work.second, doubt), threshold=doubt.white_threshold)
+    return AutoMask(full, edge_doubt(work.mask, work.probability, doubt), threshold=doubt.threshold)
 
 
 def mask_to_image(mask: np.ndarray) -> np.ndarray:

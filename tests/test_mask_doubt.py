@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 
 from fashiongen.devtools import draw_garment
-from fashiongen.garment_mask import DOUBT_RULES, AutoMask, automatic_mask, edge_doubt, garment_mask
+from fashiongen.garment_mask import (DOUBT_RULES, AutoMask, automatic_mask, edge_doubt, garment_mask, on_white,
+                                    segment_garment)
+from fashiongen.images import load_image
 from fashiongen.patterns import PatternSpec
 from fashiongen.pipeline import Pipeline, RestyleRequest
+
+from helpers import ROOT
 
 
 def _square(size: int = 64, start: int = 16, stop: int = 48) -> np.ndarray:
@@ -68,3 +72,36 @@ def test_shipped_pipeline_reports_its_doubt_and_the_restyle_carries_the_warning(
     painted[40:120, 30:90] = 1.0
     result = pipeline.restyle(RestyleRequest(flat, stripes, mode="print", mask=painted, output_size=160))
     assert result.mask_warning is None  # a painted mask is the user's own: nothing to check
+
+
+def test_on_white_means_a_white_border_band():
+    garment = draw_garment()                     # a wall of 170-230 grey levels
+    assert not on_white(garment)
+    white = garment.copy()
+    white[np.all(garment == garment[0, 0], axis=2)] = 255  # the same shirt on white
+    assert on_white(white)
+    white[:, :30] = 200                          # a grey strip down the left side: no longer a white border
+    assert not on_white(white)
+
+
+def test_on_white_the_second_network_judges_the_outline():
+    pipeline = Pipeline.from_checkpoints()
+    garment = draw_garment(width=200, height=240)  # under the work size: the mask is made at this size
+    white = garment.copy()
+    white[np.all(garment == garment[0, 0], axis=2)] = 255
+    on_wall, on_paper = pipeline.auto_mask(garment), pipeline.auto_mask(white)
+    assert on_wall.threshold == DOUBT_RULES.threshold and on_paper.threshold == DOUBT_RULES.white_threshold
+    # The doubt reported on white is the second network's along the same mask's outline.
+    mask = (on_paper.mask > 0.5).astype(np.uint8)
+    assert np.array_equal(mask, (segment_garment(white, segmenter=pipeline.segmenter) > 0.5).astype(np.uint8))
+    second = pipeline.segmenter.grower.probability(white)
+    assert on_paper.edge_doubt == pytest.approx(edge_doubt(mask, second), abs=0.005)
+
+
+def test_the_apps_own_examples_are_not_flagged():
+    """The first network alone flagged the hoodie and skirt examples (edge doubt 0.196 and 0.432), whose
+    masks are right: it learnt from photos of garments on beds and floors, not flat designs on white."""
+    pipeline = Pipeline.from_checkpoints()
+    for path in sorted((ROOT / "examples").glob("garment-*.png")):
+        found = pipeline.auto_mask(load_image(path))
+        assert found.warning is None, (path.name, found.edge_doubt)
