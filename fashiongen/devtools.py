@@ -49,8 +49,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(env_extra: dict | None = None, lifetime_s: int = 900) -> tuple[subprocess.Popen, str]:
-    """Start ``app.py`` on 127.0.0.1 under ``timeout`` (it stops by itself) and wait until it answers.
+def start_app(env_extra: dict | None = None, lifetime_s: int = 900, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Start ``root``'s ``app.py`` (the checkout's by default) on 127.0.0.1 under ``timeout`` (it stops
+    by itself) and wait until it answers.
 
     The app's output goes to a temporary log file, not a pipe: a pipe nobody reads fills up and
     would block the server mid-request. :func:`stop_app` returns the log.
@@ -59,7 +60,7 @@ def start_app(env_extra: dict | None = None, lifetime_s: int = 900) -> tuple[sub
     env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
            "GRADIO_ANALYTICS_ENABLED": "False", **(env_extra or {})}
     log = tempfile.NamedTemporaryFile("w+", prefix="fashiongen-app-", suffix=".log", delete=False)
-    process = subprocess.Popen(["timeout", str(lifetime_s), sys.executable, "app.py"], cwd=ROOT, env=env,
+    process = subprocess.Popen(["timeout", str(lifetime_s), sys.executable, "app.py"], cwd=root, env=env,
                                stdout=log, stderr=subprocess.STDOUT, text=True)
     process.log_path = log.name  # type: ignore[attr-defined]
     log.close()

@@ -99,7 +99,7 @@ class OnnxModel:
         if self.provider != requested_providers()[0]:
             logger.warning("%s: %s was requested but is not usable here; running on %s", self.path.name,
                            requested_providers()[0], self.provider)
-        logger.info("%s runs on %s", self.path.name, self.provider)
+        logger.info("%s runs on %s", self.path, self.provider)  # the full path: which copy really runs
 
     @functools.cached_property
     def sha256(self) -> str:
