@@ -793,8 +793,8 @@ class DoubtRules:
     train masks judged right). Why: the first network learnt from garments on beds and floors and is
     unsure along the soft edges of flat designs whose masks are right. On 79 trend designs judged by eye
     (3 masks wrong, 2 slightly) it flagged 18, the app's skirt and hoodie examples among them; the second
-    network, a salient-object network, flags 9, all 5 wrong or slight ones among them. No judged photo has such a border
-    (0 of 941), so the numbers above stand (docs/garment-mask.md, fortieth session).
+    network, a salient-object network, flags 9, all 5 wrong or slight ones among them. No judged photo has
+    such a border (0 of 941), so the numbers above stand (docs/garment-mask.md, fortieth session).
     """
     band: int = 9
     threshold: float = 0.18

@@ -1,4 +1,5 @@
-"""The Hugging Face Space deploy (``export/space.py``): exactly the files the Space needs, and they alone run the app."""
+"""The Hugging Face Space deploy (``export/space.py``): exactly the files the Space needs, and they alone
+run the app."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from fashiongen.devtools import ROOT, draw_garment, start_app, stop_app
 
 def test_the_space_gets_the_app_and_its_models_but_no_training_state():
     files = [path.as_posix() for path in space_files()]
-    for needed in ("README.md", "app.py", "requirements.txt", "fashiongen/pipeline.py", "checkpoints/trend_generator.onnx",
-                   "checkpoints/style_transfer.onnx", "checkpoints/garment_segmenter.onnx",
-                   "checkpoints/garment_grower.onnx"):
+    for needed in ("README.md", "app.py", "requirements.txt", "fashiongen/pipeline.py",
+                   "checkpoints/trend_generator.onnx", "checkpoints/style_transfer.onnx",
+                   "checkpoints/garment_segmenter.onnx", "checkpoints/garment_grower.onnx"):
         assert needed in files
     assert not [name for name in files if name.startswith(("resume/", "runs/", "tests/", "benchmarks/", "docs/"))]
     assert not [name for name in files if name.endswith(".pt")]  # slim training checkpoints stay behind
     # Every file can also go to the Space by plain git push (no Git LFS).
-    too_big = [(name, (ROOT / name).stat().st_size) for name in files if (ROOT / name).stat().st_size > MAX_PLAIN_GIT_BYTES]
+    sizes = {name: (ROOT / name).stat().st_size for name in files}
+    too_big = {name: size for name, size in sizes.items() if size > MAX_PLAIN_GIT_BYTES}
     assert not too_big, too_big
     assert "app.py" in SPACE_GLOBS and "requirements.txt" in SPACE_GLOBS
 
