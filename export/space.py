@@ -6,7 +6,7 @@
 Needs a Hugging Face token (``huggingface-cli login`` or ``HF_TOKEN``). The README's front matter is
 the Space's configuration (``sdk: gradio``, ``app_file: app.py``, ``python_version``); ``requirements.txt``
 is what the Space installs. What stays behind: the training code's runs and resumable states
-(``resume/``, about 100 MB), the slim PyTorch checkpoints, tests, benchmarks and docs. Each uploaded file
+(``resume/``), the slim PyTorch checkpoints, tests, benchmarks and docs. Each uploaded file
 is under Hugging Face's 10 MB limit for files outside Git LFS, so the same files can also be pushed
 to the Space with plain git (``tests/test_space.py`` checks both that and that these files alone run
 the app).
