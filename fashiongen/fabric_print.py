@@ -124,23 +124,15 @@ def _without_print(small: np.ndarray, weight: np.ndarray) -> np.ndarray:
     log_luma = np.log(cv2.cvtColor(filtered, cv2.COLOR_RGB2GRAY).astype(np.float32) + PRINT_DARK)
 
     def steps(values: np.ndarray, axis: int) -> np.ndarray:
-        step = np.zeros_like(values)
-        if axis == 1:
-            step[:, :-1] = values[:, 1:] - values[:, :-1]
-        else:
-            step[:-1] = values[1:] - values[:-1]
-        return step
+        """Forward differences along ``axis``, 0 at its last index."""
+        return np.diff(values, axis=axis, append=np.take(values, [-1], axis=axis))
 
     inside = weight > 0
     kept = []
     for axis in (1, 0):
         step = steps(log_luma, axis)
         chroma = np.sqrt(steps(chromaticity[..., 0], axis) ** 2 + steps(chromaticity[..., 1], axis) ** 2)
-        both_inside = inside & np.roll(inside, -1, axis=axis)  # the step stays on the garment
-        if axis == 1:
-            both_inside[:, -1] = False
-        else:
-            both_inside[-1] = False
+        both_inside = inside & (steps(inside.astype(np.int8), axis) == 0)  # the step stays on the garment
         # An edge is a few pixels wide; its gentler flanks go with it, or each would leave a faint step.
         edge = cv2.dilate(((np.abs(step) > PRINT_EDGE) | (chroma > PRINT_CHROMA_EDGE)).astype(np.uint8),
                           np.ones((3, 3), np.uint8)).astype(bool)
